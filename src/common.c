@@ -1,0 +1,176 @@
+/*
+** common.c -- error objects, argument checks and clocks shared by all
+** of brood's modules.
+*/
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+
+
+/*
+** {======================================================
+** Error objects
+** =======================================================
+*/
+
+/* errno values by name. Where two names share a value, the first listed
+** is the one reported (EAGAIN rather than EWOULDBLOCK). */
+static const struct { int code; const char *name; } errnames[] = {
+#define E(x) {x, #x}
+  E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG),
+  E(ENOEXEC), E(EBADF), E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES),
+  E(EFAULT), E(ENOTBLK), E(EBUSY), E(EEXIST), E(EXDEV), E(ENODEV),
+  E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE), E(ENOTTY),
+  E(ETXTBSY), E(EFBIG), E(ENOSPC), E(ESPIPE), E(EROFS), E(EMLINK),
+  E(EPIPE), E(EDOM), E(ERANGE), E(EDEADLK), E(ENAMETOOLONG), E(ENOLCK),
+  E(ENOSYS), E(ENOTEMPTY), E(ELOOP), E(ENOMSG), E(EIDRM), E(ENOSTR),
+  E(ENODATA), E(ETIME), E(ENOSR), E(ENOLINK), E(EPROTO), E(EMULTIHOP),
+  E(EBADMSG), E(EOVERFLOW), E(EILSEQ), E(EUSERS), E(ENOTSOCK),
+  E(EDESTADDRREQ), E(EMSGSIZE), E(EPROTOTYPE), E(ENOPROTOOPT),
+  E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EOPNOTSUPP), E(EPFNOSUPPORT),
+  E(EAFNOSUPPORT), E(EADDRINUSE), E(EADDRNOTAVAIL), E(ENETDOWN),
+  E(ENETUNREACH), E(ENETRESET), E(ECONNABORTED), E(ECONNRESET),
+  E(ENOBUFS), E(EISCONN), E(ENOTCONN), E(ESHUTDOWN), E(ETOOMANYREFS),
+  E(ETIMEDOUT), E(ECONNREFUSED), E(EHOSTDOWN), E(EHOSTUNREACH),
+  E(EALREADY), E(EINPROGRESS), E(ESTALE), E(EDQUOT), E(ECANCELED),
+  E(EOWNERDEAD), E(ENOTRECOVERABLE),
+#ifdef ENOMEDIUM
+  E(ENOMEDIUM),
+#endif
+#ifdef ERFKILL
+  E(ERFKILL),
+#endif
+  E(EWOULDBLOCK), E(ENOTSUP),
+#undef E
+};
+
+
+const char *brood_errname(int err) {
+  size_t i;
+  for (i = 0; i < sizeof errnames / sizeof errnames[0]; i++)
+    if (errnames[i].code == err) return errnames[i].name;
+  return NULL;
+}
+
+
+/* __tostring of error objects: "syscall[ subject]: message (ERRNO)". */
+static int error_tostring(lua_State *L) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  lua_getfield(L, 1, "syscall");
+  if (lua_isstring(L, -1)) luaL_addvalue(&b);
+  else lua_pop(L, 1);
+  if (lua_getfield(L, 1, "subject") == LUA_TSTRING) {
+    luaL_addchar(&b, ' ');
+    luaL_addvalue(&b);
+  }
+  else lua_pop(L, 1);
+  luaL_addstring(&b, ": ");
+  lua_getfield(L, 1, "message");
+  if (lua_isstring(L, -1)) luaL_addvalue(&b);
+  else lua_pop(L, 1);
+  if (lua_getfield(L, 1, "errno") == LUA_TSTRING) {
+    luaL_addstring(&b, " (");
+    luaL_addvalue(&b);
+    luaL_addchar(&b, ')');
+  }
+  else lua_pop(L, 1);
+  luaL_pushresult(&b);
+  return 1;
+}
+
+
+void brood_pusherror(lua_State *L, const char *syscall, const char *subject, int err) {
+  const char *name = brood_errname(err);
+  lua_createtable(L, 0, 5);
+  if (name) lua_pushstring(L, name);
+  else lua_pushfstring(L, "E%d", err);
+  lua_setfield(L, -2, "errno");
+  lua_pushinteger(L, err);
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, syscall);
+  lua_setfield(L, -2, "syscall");
+  lua_pushstring(L, strerror(err));
+  lua_setfield(L, -2, "message");
+  if (subject) {
+    lua_pushstring(L, subject);
+    lua_setfield(L, -2, "subject");
+  }
+  if (luaL_newmetatable(L, BROOD_ERROR_TYPE)) {
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_setmetatable(L, -2);
+}
+
+
+int brood_raise(lua_State *L, const char *syscall, const char *subject, int err) {
+  brood_pusherror(L, syscall, subject, err);
+  return lua_error(L);
+}
+
+
+int brood_syserror(lua_State *L, const char *syscall) {
+  return brood_raise(L, syscall, NULL, errno);
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Arguments
+** =======================================================
+*/
+
+void brood_checkoptions(lua_State *L, int arg, const char *const keys[]) {
+  arg = lua_absindex(L, arg);
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    int known = 0;
+    lua_pop(L, 1);  /* value */
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      const char *k = lua_tostring(L, -1);
+      const char *const *p;
+      for (p = keys; *p && !known; p++) known = strcmp(*p, k) == 0;
+    }
+    if (!known) {
+      const char *msg;
+      if (lua_type(L, -1) == LUA_TSTRING)
+        msg = lua_pushfstring(L, "unknown option '%s'", lua_tostring(L, -1));
+      else
+        msg = lua_pushfstring(L, "unknown option of type %s", luaL_typename(L, -1));
+      luaL_argerror(L, arg, msg);
+    }
+  }
+}
+
+
+void brood_checknargs(lua_State *L, int n) {
+  if (lua_gettop(L) > n)
+    luaL_argerror(L, n + 1, "no value expected");
+}
+
+
+int brood_checkint(lua_State *L, int arg) {
+  lua_Integer v = luaL_checkinteger(L, arg);
+  luaL_argcheck(L, v >= -2147483647 - 1 && v <= 2147483647, arg, "out of range");
+  return (int)v;
+}
+
+
+int brood_optint(lua_State *L, int arg, int def) {
+  return lua_isnoneornil(L, arg) ? def : brood_checkint(L, arg);
+}
+
+/* }====================================================== */
+
+
+double brood_monotonic(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,165 @@
+/*
+** common.h -- helpers shared by brood's C files (not installed).
+**
+** Everything here is internal: symbols are hidden by -fvisibility=hidden,
+** except the luaopen_* functions, which stock Lua must find in brood.so.
+*/
+#ifndef BROOD_COMMON_H
+#define BROOD_COMMON_H
+
+#include <stddef.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#include "brood.h"
+
+/* Metatable (and type) names; they also serve as registry keys. */
+#define BROOD_ERROR_TYPE  "brood.Error"
+
+/* Module openers (exported: brood.so is loaded by stock Lua as an
+** all-in-one library, so require "brood.process" finds
+** luaopen_brood_process there). */
+BROOD_API int luaopen_brood(lua_State *L);
+BROOD_API int luaopen_brood_process(lua_State *L);
+BROOD_API int luaopen_brood_signal(lua_State *L);
+BROOD_API int luaopen_brood_io(lua_State *L);
+BROOD_API int luaopen_brood_socket(lua_State *L);
+
+/* The pure-Lua modules compiled in (luamods.c is generated). */
+struct brood_luamod {
+  const char *name;       /* module name, e.g. "brood.open3" */
+  const char *chunkname;  /* "@brood/open3.lua" */
+  const char *source;
+  size_t size;
+};
+extern const struct brood_luamod brood_luamods[];
+
+
+/*
+** {======================================================
+** Errors (common.c)
+** =======================================================
+*/
+
+/* Symbolic name of an errno value ("ECHILD"), or NULL if unknown. */
+const char *brood_errname(int err);
+
+/*
+** Pushes the error object for a failed system call: a table with
+** fields errno ("ECHILD"), code (10), syscall ("waitpid"), message
+** (strerror text) and, when 'subject' is not NULL, subject (the path or
+** command the call was applied to). Its metatable gives __tostring:
+** "waitpid: No child processes (ECHILD)".
+*/
+void brood_pusherror(lua_State *L, const char *syscall, const char *subject, int err);
+
+/* Raises the object brood_pusherror builds. Never returns. */
+int brood_raise(lua_State *L, const char *syscall, const char *subject, int err);
+
+/* Raises for the current errno: the usual case right after a failed call. */
+int brood_syserror(lua_State *L, const char *syscall);
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Arguments (common.c)
+** =======================================================
+*/
+
+/*
+** Raises an argument error unless every key of the option table at
+** 'arg' is one of the NULL-terminated 'keys' (luaposix-style strictness:
+** a misspelt option must not be silently ignored).
+*/
+void brood_checkoptions(lua_State *L, int arg, const char *const keys[]);
+
+/* Raises an argument error if more than 'n' arguments were passed. */
+void brood_checknargs(lua_State *L, int n);
+
+/* Checks an integer that must fit in an int. */
+int brood_checkint(lua_State *L, int arg);
+int brood_optint(lua_State *L, int arg, int def);
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Time (common.c)
+** =======================================================
+*/
+
+/* Seconds on the monotonic clock. */
+double brood_monotonic(void);
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Signal delivery core (signal.c)
+** =======================================================
+** A trapped signal only bumps a per-signal counter, writes a byte to a
+** self-pipe and arms a count hook on the Lua thread that is running.
+** Lua handlers then run at the next safe point: the hook, or any brood
+** blocking call (which waits on the self-pipe as well as on its own fd).
+*/
+
+/*
+** Prepares L's state for signal handling on first use: creates the
+** self-pipe and makes coroutine.resume/wrap and debug.sethook/gethook
+** cooperate with handler delivery. Raises if another Lua state of this
+** process already owns signal handling.
+*/
+void brood_sig_activate(lua_State *L);
+
+/* Installs brood's coroutine.resume/wrap and debug.sethook/gethook in
+** L's state (done by activation; the brood command does it at startup
+** so that coroutines are tracked from the first line). */
+void brood_sig_tracking(lua_State *L);
+
+/* Runs the handlers of pending signals now (may raise what they raise).
+** Cheap when nothing is pending. */
+void brood_sig_check(lua_State *L);
+
+/* True when a signal has been recorded and not yet handled. */
+int brood_sig_pending(void);
+
+/*
+** Blocks until 'fd' (if >= 0) is ready for 'events' (POLLIN/POLLOUT), or
+** until the monotonic time 'deadline' (if >= 0) passes, running signal
+** handlers as signals arrive and then resuming the wait. Returns the
+** revents of fd, or 0 on timeout. Raises what a handler raises.
+*/
+int brood_sig_wait(lua_State *L, int fd, int events, double deadline);
+
+/* What dispatch does for a signal. */
+enum {
+  BROOD_SIGACT_NONE,       /* brood does not handle it (kernel disposition) */
+  BROOD_SIGACT_LUA,        /* run the script's Lua handler */
+  BROOD_SIGACT_EXIT,       /* Process.exit() ("EXIT") */
+  BROOD_SIGACT_INTERRUPT,  /* raise "interrupted!" (the REPL's Ctrl-C) */
+  BROOD_SIGACT_WAKE        /* only wake blocking calls (brood's own CHLD) */
+};
+
+/* Catches signo with brood's C handler and sets its action; 'restart'
+** selects SA_RESTART. Returns -1 with errno set on failure. */
+int brood_sig_install(int signo, int act, int restart);
+void brood_sig_setaction(int signo, int act);
+int brood_sig_action(int signo);
+
+/* In a new child, right after fork (signals still blocked): forget the
+** parent's pending signals and give the child its own self-pipe. */
+void brood_sig_forked(void);
+
+/* The REPL's Ctrl-C: while INT is not trapped by the script, an INT
+** raises "interrupted!" in the running code instead of killing the
+** process. */
+void brood_sig_replmode(lua_State *L);
+
+/* }====================================================== */
+
+#endif
