@@ -19,6 +19,7 @@
 **     traps INT itself.
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
 #include <poll.h>
@@ -35,6 +36,7 @@
 #include "interp.h"
 
 #ifdef BROOD_HAVE_LIBEDIT
+#include <dlfcn.h>
 #include <histedit.h>
 #endif
 
@@ -94,6 +96,27 @@ static int handle_signals(void) {
 
 
 /*
+** stdin is non-blocking only while a line is being read (and restored
+** before any Lua code runs): poll may report input that is gone by the
+** time read runs -- Ctrl-C makes the tty flush its queue -- and a
+** blocking read would then hang past the signal.
+*/
+static int stdin_flags = -1;
+
+static void stdin_nonblock(int on) {
+  if (on) {
+    stdin_flags = fcntl(0, F_GETFL);
+    if (stdin_flags >= 0 && !(stdin_flags & O_NONBLOCK))
+      fcntl(0, F_SETFL, stdin_flags | O_NONBLOCK);
+  }
+  else if (stdin_flags >= 0) {
+    if (!(stdin_flags & O_NONBLOCK)) fcntl(0, F_SETFL, stdin_flags);
+    stdin_flags = -1;
+  }
+}
+
+
+/*
 ** Reads one byte of input, waiting on stdin and on the signal pipe at
 ** once. Returns 1 with the byte, 0 at end of input, -1 with errno set on
 ** error (EINTR when the line must be dropped).
@@ -126,6 +149,42 @@ static int read_byte(unsigned char *c) {
 
 
 #ifdef BROOD_HAVE_LIBEDIT
+
+/*
+** libedit is loaded with dlopen when the REPL starts, not linked: it
+** and the libraries it pulls in would otherwise be mapped by every
+** script run, for nothing (it costs a quarter of brood's startup). If it
+** is missing at run time, the REPL reads plain lines.
+*/
+static struct {
+  EditLine *(*init)(const char *, FILE *, FILE *, FILE *);
+  int (*set)(EditLine *, int, ...);
+  const char *(*gets)(EditLine *, int *);
+  int (*source)(EditLine *, const char *);
+  void (*end)(EditLine *);
+  History *(*hinit)(void);
+  int (*history)(History *, HistEvent *, int, ...);
+  void (*hend)(History *);
+} ed;
+
+static int editor_load(void) {
+  static const char *const names[] = {"libedit.so.2", "libedit.so.0", "libedit.so"};
+  void *h = NULL;
+  size_t i;
+  for (i = 0; h == NULL && i < sizeof names / sizeof names[0]; i++)
+    h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) return 0;
+  *(void **)&ed.init = dlsym(h, "el_init");
+  *(void **)&ed.set = dlsym(h, "el_set");
+  *(void **)&ed.gets = dlsym(h, "el_gets");
+  *(void **)&ed.source = dlsym(h, "el_source");
+  *(void **)&ed.end = dlsym(h, "el_end");
+  *(void **)&ed.hinit = dlsym(h, "history_init");
+  *(void **)&ed.history = dlsym(h, "history");
+  *(void **)&ed.hend = dlsym(h, "history_end");
+  return ed.init && ed.set && ed.gets && ed.source && ed.end && ed.hinit &&
+         ed.history && ed.hend;
+}
 
 static EditLine *el;
 static History *hist;
@@ -164,20 +223,21 @@ static int repl_getc(EditLine *e, wchar_t *wc) {
 static void editor_open(void) {
   HistEvent ev;
   const char *h = getenv("BROOD_HISTORY");
+  if (!editor_load()) return;
   setlocale(LC_CTYPE, "");
-  el = el_init("brood", stdin, stdout, stderr);
+  el = ed.init("brood", stdin, stdout, stderr);
   if (el == NULL) return;
-  el_set(el, EL_EDITOR, "emacs");
-  el_set(el, EL_SIGNAL, 0);
-  el_set(el, EL_PROMPT, repl_prompt);
-  el_set(el, EL_GETCFN, repl_getc);
-  hist = history_init();
+  ed.set(el, EL_EDITOR, "emacs");
+  ed.set(el, EL_SIGNAL, 0);
+  ed.set(el, EL_PROMPT, repl_prompt);
+  ed.set(el, EL_GETCFN, repl_getc);
+  hist = ed.hinit();
   if (hist) {
-    history(hist, &ev, H_SETSIZE, HISTORY_SIZE);
-    history(hist, &ev, H_SETUNIQUE, 1);
-    el_set(el, EL_HIST, history, hist);
+    ed.history(hist, &ev, H_SETSIZE, HISTORY_SIZE);
+    ed.history(hist, &ev, H_SETUNIQUE, 1);
+    ed.set(el, EL_HIST, ed.history, hist);
   }
-  el_source(el, NULL);  /* the user's ~/.editrc, if any */
+  ed.source(el, NULL);  /* the user's ~/.editrc, if any */
   if (h == NULL) {
     const char *home = getenv("HOME");
     if (home && *home) {
@@ -187,13 +247,13 @@ static void editor_open(void) {
     }
   }
   else if (*h) histfile = strdup(h);
-  if (hist && histfile) history(hist, &ev, H_LOAD, histfile);
+  if (hist && histfile) ed.history(hist, &ev, H_LOAD, histfile);
 }
 
 
 static void editor_close(void) {
-  if (hist) history_end(hist);
-  if (el) el_end(el);
+  if (hist) ed.hend(hist);
+  if (el) ed.end(el);
   free(histfile);
   el = NULL;
   hist = NULL;
@@ -204,8 +264,8 @@ static void editor_close(void) {
 static void save_line(const char *line) {
   HistEvent ev;
   if (hist == NULL || line[0] == '\0') return;
-  history(hist, &ev, H_ENTER, line);
-  if (histfile) history(hist, &ev, H_SAVE, histfile);
+  ed.history(hist, &ev, H_ENTER, line);
+  if (histfile) ed.history(hist, &ev, H_SAVE, histfile);
 }
 
 #else
@@ -258,10 +318,14 @@ static int pushline(lua_State *L, int firstline) {
   prompt = lua_tostring(L, -1);  /* anchored on the stack */
 #ifdef BROOD_HAVE_LIBEDIT
   if (el) {
-    int count;
+    int count, err;
     const char *line;
     cur_prompt = prompt;
-    line = el_gets(el, &count);
+    stdin_nonblock(1);
+    line = ed.gets(el, &count);
+    err = errno;
+    stdin_nonblock(0);
+    errno = err;
     cur_prompt = PROMPT1;
     if (line == NULL) {
       lua_pop(L, 1);
@@ -274,7 +338,9 @@ static int pushline(lua_State *L, int firstline) {
   else
 #endif
   {
+    stdin_nonblock(1);
     r = plain_readline(L, prompt);
+    stdin_nonblock(0);
     if (r != READ_OK) {
       lua_pop(L, 1);
       return r;

@@ -10,13 +10,18 @@
 **                 escapes are understood (\x03 is Ctrl-C, \x04 Ctrl-D)
 **   expect TEXT   wait until TEXT appears in the output that follows the
 **                 previous match (same escapes)
+**   raw           wait until the program has put the terminal in
+**                 non-canonical mode (a line editor reading keys); keys
+**                 sent before that are cooked by the tty instead
 **   eof           wait for the command to exit
 **
 ** Prints the whole transcript, then a last line "exit N" or "signal N".
 ** Exits 0 when the script ran to its end, 2 on a timeout (the transcript
 ** then ends with "TIMEOUT waiting for: TEXT").
 */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -150,6 +155,7 @@ int main(int argc, char **argv) {
   while (fgets(line, sizeof line, stdin)) {
     size_t len = strlen(line);
     if (len && line[len - 1] == '\n') line[--len] = '\0';
+    if (line[0] == '\0' || line[0] == '#') continue;
     if (strncmp(line, "send ", 5) == 0) {
       size_t n = unescape(line + 5, text);
       if (write(master, text, n) != (ssize_t)n) finish(2, "write to terminal");
@@ -163,10 +169,23 @@ int main(int argc, char **argv) {
       }
       mark = (size_t)(hit - out) + strlen(text);
     }
+    else if (strcmp(line, "raw") == 0) {
+      double end = now() + timeout;
+      struct termios t;
+      while (tcgetattr(master, &t) == 0 && (t.c_lflag & ICANON)) {
+        if (now() > end) finish(2, "raw mode");
+        pump(5);
+      }
+    }
     else if (strcmp(line, "eof") == 0) {
       double end = now() + timeout;
       while (pump(50))
         if (now() > end) finish(2, "eof");
+    }
+    else {
+      fprintf(stderr, "ptyexpect: unknown script line: %s\n", line);
+      kill(child, SIGKILL);
+      return 3;
     }
   }
   finish(0, NULL);

@@ -78,16 +78,21 @@ int main(int argc, char **argv) {
   }
   fprintf(out, "const struct brood_luamod brood_luamods[] = {\n");
   for (i = 0; i < n; i++) {
-    const char *path = realpath(argv[3 + i], NULL);
+    char *path = realpath(argv[3 + i], NULL);
+    char *name;
     const char *rel;
     if (!path) die("cannot resolve", argv[3 + i]);
     if (strncmp(path, base, baselen) != 0 || path[baselen] != '/')
       die("not under the Lua directory", path);
     rel = path + baselen + 1;
-    fprintf(out, "  {\"%s\", \"@%s\", mod%d, %zu},\n", module_name(rel), rel, i, sizes[i]);
+    name = module_name(rel);
+    fprintf(out, "  {\"%s\", \"@%s\", mod%d, %zu},\n", name, rel, i, sizes[i]);
+    free(name);
+    free(path);
   }
   fprintf(out, "  {0, 0, 0, 0}\n};\n");
   if (fclose(out) != 0) die("cannot write", argv[1]);
   free(sizes);
+  free(base);
   return 0;
 }

@@ -1,0 +1,2 @@
+local Process = require "brood.process"
+local _ = Process.pid()

@@ -1,0 +1,2 @@
+local unistd = require "posix.unistd"
+local _ = unistd.getpid()

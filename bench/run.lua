@@ -1,0 +1,205 @@
+-- bench/run.lua -- runs brood's comparison benchmarks and prints a
+-- markdown report: for each workload, the median of every
+-- implementation (plain C, brood, stock lua5.4, Ruby, Python 3, Lua 5.3 +
+-- luaposix), as a ratio to C.
+--
+-- usage: brood bench/run.lua BUILD_DIR [--rounds R] [--runs N] [workload-file...]
+--   (./dev bench does this with a release build)
+--
+-- Implementations run interleaved, round by round, so that a slow
+-- moment of the machine hits them all alike. A workload is either
+--   external: the runner times whole runs of a program (time, rss), or
+--   internal: the program measures itself and prints "result <number>"
+--             (metric "time" in seconds, or "rate" in operations/second).
+
+local build = assert(arg[1], "usage: brood bench/run.lua BUILD_DIR [options] [workloads]")
+local rounds, runs = 5, 10
+local files = {}
+do
+  local i = 2
+  while arg[i] do
+    if arg[i] == "--rounds" then rounds = tonumber(arg[i + 1]); i = i + 2
+    elseif arg[i] == "--runs" then runs = tonumber(arg[i + 1]); i = i + 2
+    else files[#files + 1] = arg[i]; i = i + 1 end
+  end
+end
+if #files == 0 then
+  files = {"startup"}
+end
+
+local IMPLS = {
+  {"c", "C"}, {"brood", "brood"}, {"lua54", "lua5.4"}, {"ruby", "Ruby"},
+  {"python", "Python 3"}, {"luaposix", "Lua 5.3 + luaposix"},
+}
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function capture(cmd)
+  local p = io.popen(cmd .. " 2>/dev/null")
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+local function exists(prog)
+  return capture("command -v " .. quote(prog)) ~= ""
+end
+
+-- "@name" in a command line names one of brood's own artifacts.
+local python = io.open("/usr/bin/python3") and "/usr/bin/python3" or "python3"
+local artifacts = {
+  brood = build .. "/brood",
+  python = python,
+  runner = build .. "/bench/runner",
+}
+local function resolve(argv)
+  local out = {}
+  for i, a in ipairs(argv) do
+    local name = a:match("^@(.+)$")
+    if name then
+      out[i] = artifacts[name] or (build .. "/bench/" .. name)
+    else
+      out[i] = a
+    end
+  end
+  return out
+end
+
+local function cmdline(argv)
+  local parts = {}
+  for i, a in ipairs(argv) do parts[i] = quote(a) end
+  return table.concat(parts, " ")
+end
+
+local function median(t)
+  table.sort(t)
+  local n = #t
+  if n == 0 then return nil end
+  if n % 2 == 1 then return t[(n + 1) // 2] end
+  return (t[n // 2] + t[n // 2 + 1]) / 2
+end
+
+-- One round of one implementation; appends its samples to 'into'.
+local function sample(w, argv, into)
+  if w.kind == "external" then
+    local out = capture(cmdline{artifacts.runner, tostring(runs)} .. " " .. cmdline(argv))
+    for wall, rss, status in out:gmatch("(%S+) (%S+) (%S+)\n") do
+      if tonumber(status) ~= 0 then return false end
+      into[#into + 1] = w.metric == "rss" and tonumber(rss) or tonumber(wall)
+    end
+  else
+    local out = capture(cmdline(argv))
+    local v = tonumber(out:match("result%s+(%S+)"))
+    if not v then return false end
+    into[#into + 1] = v
+  end
+  return true
+end
+
+local function run_workload(w)
+  local samples, broken = {}, {}
+  local argvs = {}
+  for _, impl in ipairs(IMPLS) do
+    local key = impl[1]
+    local argv = w.impls[key] and resolve(w.impls[key])
+    if argv and (argv[1]:find("/", 1, true) and io.open(argv[1]) or exists(argv[1])) then
+      argvs[key] = argv
+      samples[key] = {}
+    end
+  end
+  for _ = 1, rounds do
+    for _, impl in ipairs(IMPLS) do
+      local key = impl[1]
+      if argvs[key] and not broken[key] then
+        if not sample(w, argvs[key], samples[key]) then broken[key] = true end
+      end
+    end
+  end
+  local values = {}
+  for key, s in pairs(samples) do
+    if not broken[key] then values[key] = median(s) end
+  end
+  return values, broken
+end
+
+local function fmt_abs(metric, v)
+  if metric == "rss" then return ("%.1f MiB"):format(v / 1024) end
+  if metric == "rate" then
+    if v >= 1e6 then return ("%.2f M/s"):format(v / 1e6) end
+    if v >= 1e3 then return ("%.1f k/s"):format(v / 1e3) end
+    return ("%.1f /s"):format(v)
+  end
+  if v < 1e-3 then return ("%.1f µs"):format(v * 1e6) end
+  if v < 1 then return ("%.2f ms"):format(v * 1e3) end
+  return ("%.2f s"):format(v)
+end
+
+local function machine()
+  local cpu = capture("grep -m1 'model name' /proc/cpuinfo"):match(":%s*(.-)%s*$") or "?"
+  local cores = capture("nproc"):match("%d+") or "?"
+  local mem = capture("grep -m1 MemTotal /proc/meminfo"):match("(%d+)")
+  local kernel = capture("uname -r"):gsub("%s+$", "")
+  local debian = capture("cat /etc/debian_version"):gsub("%s+$", "")
+  local function ver(cmd, pat)
+    return (capture(cmd):match(pat or "([%d%.]+)")) or "missing"
+  end
+  return table.concat({
+    ("- CPU: %s, %s cores; RAM: %s GiB"):format(cpu, cores,
+      mem and ("%.0f"):format(tonumber(mem) / 1048576) or "?"),
+    ("- Linux %s, Debian %s"):format(kernel, debian),
+    ("- brood %s (%s), stock lua5.4 %s, Ruby %s, Python %s, Lua 5.3 %s with luaposix %s,"
+      .. " %s"):format(
+      require("brood").version, require("brood").lua_version, ver("lua5.4 -v", "Lua ([%d%.]+)"),
+      ver("ruby -v", "ruby ([%d%.]+)"), ver(python .. " --version", "Python ([%d%.]+)"),
+      ver("lua5.3 -v", "Lua ([%d%.]+)"),
+      ver("lua5.3 -e 'print(require(\"posix\").version)'", "luaposix ([%d%.]+)"),
+      ver("cc --version", "^([^\n]*)")),
+  }, "\n")
+end
+
+local report = {
+  "# brood benchmarks",
+  "",
+  ("Taken %s with `./dev bench` (release build; medians of %d rounds × %d runs,"
+    .. " implementations interleaved)."):format(os.date("!%Y-%m-%d"), rounds, runs),
+  "",
+  machine(),
+  "",
+  "Each cell is the ratio to plain C, with the median itself in parentheses."
+    .. " For time and memory lower is better; for rates (/s) higher is better.",
+  "",
+}
+local header = {"workload"}
+for _, impl in ipairs(IMPLS) do header[#header + 1] = impl[2] end
+header[#header + 1] = "goal"
+report[#report + 1] = "| " .. table.concat(header, " | ") .. " |"
+report[#report + 1] = "|" .. string.rep(" --- |", #header)
+
+for _, file in ipairs(files) do
+  local workloads = dofile("bench/workloads/" .. file:gsub("%.lua$", "") .. ".lua")
+  for _, w in ipairs(workloads) do
+    io.stderr:write("bench: ", w.name, "\n")
+    local values, broken = run_workload(w)
+    local row = {w.name}
+    local c = values.c
+    for _, impl in ipairs(IMPLS) do
+      local v = values[impl[1]]
+      if v == nil then
+        row[#row + 1] = broken[impl[1]] and "failed" or "n/a"
+      elseif impl[1] == "c" then
+        row[#row + 1] = fmt_abs(w.metric, v)
+      else
+        row[#row + 1] = ("%.2f× (%s)"):format(v / c, fmt_abs(w.metric, v))
+      end
+    end
+    local met, detail = nil, nil
+    if w.check then met, detail = w.check(values) end
+    row[#row + 1] = w.goal .. (met == nil and "" or
+      (" — %s, %s"):format(detail, met and "met" or "**not met**"))
+    report[#report + 1] = "| " .. table.concat(row, " | ") .. " |"
+  end
+end
+
+print(table.concat(report, "\n"))

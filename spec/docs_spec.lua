@@ -1,0 +1,52 @@
+-- Every public function has a reference entry: a heading in
+-- docs/reference/<module>.md that shows how it is called.
+local U = require "spec.helpers.util"
+
+local modules = {
+  {"brood", "brood", "brood"},
+  {"brood.process", "Process", "process"},
+  {"brood.signal", "Signal", "signal"},
+  {"brood.io", "IO", "io"},
+  {"brood.socket", "Socket", "socket"},
+  {"brood.open3", "Open3", "open3"},
+}
+
+local function headings(file)
+  local f = assert(io.open(U.SOURCE_ROOT .. "/docs/reference/" .. file .. ".md"))
+  local found = {}
+  for line in f:lines() do
+    if line:match("^#+ ") then
+      for name in line:gmatch("`([%w_%.:]+)[%(`%s]") do found[name] = true end
+    end
+  end
+  f:close()
+  return found
+end
+
+describe("reference documentation", function()
+  for _, m in ipairs(modules) do
+    local modname, prefix, file = m[1], m[2], m[3]
+    it("documents every field of " .. modname, function()
+      local mod = require(modname)
+      local documented = headings(file)
+      local missing = {}
+      for k in pairs(mod) do
+        if type(k) == "string" and not documented[prefix .. "." .. k] then
+          missing[#missing + 1] = prefix .. "." .. k
+        end
+      end
+      table.sort(missing)
+      assert.are.same({}, missing)
+    end)
+  end
+
+  it("documents brood.h's functions", function()
+    local f = assert(io.open(U.SOURCE_ROOT .. "/docs/embedding.md"))
+    local text = f:read("a")
+    f:close()
+    for _, fn in ipairs{"brood_openlibs", "brood_version", "brood_signal_fd",
+                        "brood_signal_dispatch", "BROOD_VERSION_NUM"} do
+      assert.is_truthy(text:find("### `" .. fn, 1, true), fn)
+    end
+  end)
+end)

@@ -1,0 +1,95 @@
+-- Helpers shared by the specs: running brood and other commands as real
+-- subprocesses, with a time limit, capturing output and exit status.
+local M = {}
+
+M.BROOD = assert(os.getenv("BROOD"), "BROOD must name the brood binary under test")
+M.SOURCE_ROOT = os.getenv("BROOD_SOURCE_ROOT") or "."
+M.BUILD_ROOT = os.getenv("BROOD_BUILD_ROOT") or "build"
+M.PTYEXPECT = os.getenv("PTYEXPECT")
+
+-- Every command the specs run is killed if it outlives this many seconds.
+M.LIMIT = 30
+
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function tmpfile(contents)
+  local name = os.tmpname()
+  local f = assert(io.open(name, "wb"))
+  f:write(contents or "")
+  f:close()
+  return name
+end
+M.tmpfile = tmpfile
+
+local function slurp(name)
+  local f = assert(io.open(name, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+M.slurp = slurp
+
+-- Runs a shell command line. opts.stdin: text fed to its stdin;
+-- opts.env: table of NAME = value (false unsets) set for it.
+-- Returns {out = stdout, err = stderr, code = exit status, signal = n}.
+function M.sh(cmd, opts)
+  opts = opts or {}
+  local inf = tmpfile(opts.stdin or "")
+  local errf = tmpfile()
+  local prefix = ""
+  for k, v in pairs(opts.env or {}) do
+    if v == false then prefix = prefix .. "unset " .. k .. "; "
+    else prefix = prefix .. "export " .. k .. "=" .. M.quote(v) .. "; " end
+  end
+  local line = ("%s timeout -k 5 %d sh -c %s <%s 2>%s; echo \"#rc=$?\""):format(
+    prefix, opts.limit or M.LIMIT, M.quote(cmd), M.quote(inf), M.quote(errf))
+  local p = assert(io.popen(line, "r"))
+  local out = p:read("a")
+  p:close()
+  local code = tonumber(out:match("#rc=(%d+)\n$"))
+  out = out:gsub("#rc=%d+\n$", "")
+  local err = slurp(errf)
+  os.remove(inf)
+  os.remove(errf)
+  local r = {out = out, err = err, code = code}
+  if code and code > 128 and code < 160 then r.signal = code - 128 end
+  return r
+end
+
+-- Runs brood with the given arguments (a list of strings).
+function M.brood(args, opts)
+  local parts = {M.quote(M.BROOD)}
+  for _, a in ipairs(args or {}) do parts[#parts + 1] = M.quote(a) end
+  return M.sh(table.concat(parts, " "), opts)
+end
+
+-- Runs a Lua snippet as a brood script (written to a temporary file).
+function M.script(code, args, opts)
+  local name = tmpfile(code)
+  local a = {name}
+  for _, v in ipairs(args or {}) do a[#a + 1] = v end
+  local r = M.brood(a, opts)
+  os.remove(name)
+  r.path = name
+  return r
+end
+
+-- Plays a ptyexpect script (a list of lines) against argv on a new
+-- terminal. Returns the transcript and whether the script completed.
+function M.pty(argv, lines, opts)
+  opts = opts or {}
+  assert(M.PTYEXPECT, "PTYEXPECT must name the ptyexpect helper")
+  local parts = {M.quote(M.PTYEXPECT), "-t", tostring(opts.timeout or 10)}
+  for _, a in ipairs(argv) do parts[#parts + 1] = M.quote(a) end
+  local r = M.sh(table.concat(parts, " "), {
+    stdin = table.concat(lines, "\n") .. "\n",
+    env = opts.env,
+  })
+  r.transcript = r.out:gsub("\r", "")
+  r.completed = r.code == 0
+  return r
+end
+
+return M

@@ -1,0 +1,124 @@
+-- The REPL, driven through a real pseudo-terminal (ptyexpect). Expected
+-- strings are computed ("4".."2") so that they cannot match the echo of
+-- what was typed.
+local U = require "spec.helpers.util"
+
+-- "prompt" waits for a fresh "> " and for the line editor to take the
+-- terminal (keys typed earlier would be cooked by the tty instead).
+local function repl(script, opts)
+  local lines = {}
+  for _, l in ipairs(script) do
+    if l == "prompt" then
+      lines[#lines + 1] = "expect > "
+      lines[#lines + 1] = "raw"
+    elseif l == "prompt2" then
+      lines[#lines + 1] = "expect >> "
+      lines[#lines + 1] = "raw"
+    else
+      lines[#lines + 1] = l
+    end
+  end
+  opts = opts or {}
+  opts.env = opts.env or {}
+  if opts.env.BROOD_HISTORY == nil then opts.env.BROOD_HISTORY = "" end
+  if opts.env.TERM == nil then opts.env.TERM = "xterm" end
+  local r = U.pty(opts.argv or {U.BROOD}, lines, opts)
+  assert(r.completed, "the terminal script did not complete:\n" .. r.transcript)
+  return r.transcript
+end
+
+describe("REPL", function()
+  it("starts on a terminal with the version banner and exits on Ctrl-D", function()
+    local t = repl({"prompt", "send \\x04", "eof"})
+    assert.matches("^brood %d+%.%d+%.%d+ with Lua 5%.4", t)
+    assert.matches("exit 0\n$", t)
+  end)
+
+  it("prints the values of expressions", function()
+    local t = repl({"prompt", "send 6*7, 'a'..'b'\\n", "expect 42\tab",
+      "prompt", "send \\x04", "eof"})
+    assert.matches("42\tab", t)
+  end)
+
+  it("has Process and the other modules pre-bound; Process.pid() shows the pid", function()
+    local t = repl({
+      "prompt",
+      "send print('pid=' .. Process.pid())\\n", "expect pid=", "prompt",
+      "send print(type(Signal), type(IO), type(Socket), type(Open3))\\n",
+      "expect table\ttable\ttable\ttable",
+      "prompt", "send \\x04", "eof"})
+    local pid = tonumber(t:match("pid=(%d+)"))
+    assert.is_true(pid > 1)
+  end)
+
+  it("continues unfinished statements on the next line", function()
+    local t = repl({
+      "prompt", "send for i = 1, 3 do\\n", "prompt2",
+      "send io.write(i * 11, ' ') end\\n", "expect 11 22 33",
+      "prompt", "send \\x04", "eof"})
+    assert.matches("11 22 33", t)
+  end)
+
+  it("reports errors and keeps going", function()
+    local t = repl({
+      "prompt", "send error('o'..'ops')\\n", "expect oops",
+      "prompt", "send print(1 + 1 .. '!')\\n", "expect 2!",
+      "prompt", "send \\x04", "eof"})
+    assert.matches("stdin:1: oops\nstack traceback:", t)
+  end)
+
+  it("Ctrl-C at the prompt drops the line and gives a fresh prompt", function()
+    local t = repl({
+      "prompt", "send this is not lua", "send \\x03", "prompt",
+      "send print('still' .. ' here')\\n", "expect still here",
+      "prompt", "send \\x04", "eof"})
+    assert.not_matches("syntax error", t)
+    assert.matches("exit 0\n$", t)
+  end)
+
+  it("Ctrl-C interrupts running code with a traceback and returns to the prompt", function()
+    local t = repl({
+      "prompt", "send print('run' .. 'ning') while true do end\\n", "expect running",
+      "send \\x03", "expect interrupted!", "prompt",
+      "send print('back' .. ' again')\\n", "expect back again",
+      "prompt", "send \\x04", "eof"})
+    assert.matches("interrupted!\nstack traceback:", t)
+  end)
+
+  it("Ctrl-C interrupts a loop inside a coroutine", function()
+    local t = repl({
+      "prompt",
+      "send coroutine.wrap(function() print('in' .. 'side') while true do end end)()\\n",
+      "expect inside", "send \\x03", "expect interrupted!", "prompt",
+      "send print('al' .. 'ive')\\n", "expect alive",
+      "prompt", "send \\x04", "eof"})
+    assert.matches("interrupted!", t)
+  end)
+
+  it("keeps a persistent history", function()
+    local hist = os.tmpname()
+    os.remove(hist)
+    repl({"prompt", "send x_from_history = 1\\n", "prompt", "send \\x04", "eof"},
+      {env = {BROOD_HISTORY = hist}})
+    local saved = U.slurp(hist)
+    os.remove(hist)
+    assert.matches("x_from_history", saved)
+  end)
+
+  it("runs after a script with -i", function()
+    local f = U.tmpfile("answer = 41")
+    local t = repl({"prompt", "send answer + 1\\n", "expect 42", "prompt",
+      "send \\x04", "eof"},
+      {argv = {U.BROOD, "-i", f}})
+    os.remove(f)
+    assert.matches("42", t)
+  end)
+
+  it("works without a terminal under -i, reading lines from stdin", function()
+    local r = U.brood({"-i"}, {stdin = "1 + 1\nfor i = 1, 2 do\nprint(i) end\n",
+      env = {BROOD_HISTORY = ""}})
+    assert.are.equal(0, r.code)
+    assert.matches("\n2\n", r.out)
+    assert.matches("1\n2\n", r.out)
+  end)
+end)
