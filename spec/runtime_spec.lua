@@ -158,6 +158,11 @@ describe("brood command line", function()
     assert.are.equal("0\tfunction\n", r.out)
   end)
 
+  it("binds Process and the other modules as globals only in the REPL", function()
+    local r = U.brood({"-e", "print(Process, Signal, IO, Socket, Open3)"})
+    assert.are.equal("nil\tnil\tnil\tnil\tnil\n", r.out)
+  end)
+
   it("finds its modules from any directory without LUA_PATH", function()
     local r = U.sh("cd / && " .. U.quote(U.BROOD) ..
       " -e 'print(require(\"brood.open3\") ~= nil," ..
