@@ -88,6 +88,49 @@ int brood_optint(lua_State *L, int arg, int def);
 
 /*
 ** {======================================================
+** brood.process internals
+** =======================================================
+*/
+
+/* Parts of the module table, each from its own file. */
+void brood_open_lifecycle(lua_State *L);  /* lifecycle.c */
+void brood_open_wait(lua_State *L);       /* wait.c */
+void brood_open_env(lua_State *L);        /* env.c */
+void brood_open_rlimit(lua_State *L);     /* rlimit.c */
+void brood_open_proctitle(lua_State *L);  /* proctitle.c */
+
+/* Pushes a status object (Ruby's Process::Status) for a raw wait status. */
+void brood_pushstatus(lua_State *L, lua_Integer pid, int raw);
+
+/* Records what Process.last_status() returns. */
+void brood_setlaststatus(lua_State *L, lua_Integer pid, int raw);
+
+/* waitpid(2) that keeps running trapped signal handlers while it blocks
+** (wait.c). Returns the pid, or 0 for WNOHANG with nothing ready; raises
+** on failure. */
+int brood_waitpid(lua_State *L, int pid, int *raw, int flags);
+
+/* fork(2) with brood's housekeeping: output flushed before, signals
+** blocked across, the child's signal state reset and math.random
+** reseeded (lifecycle.c). Returns what fork returns. */
+int brood_fork(lua_State *L);
+
+/* Process.exit: at_exit functions, flush, exit(3). Never returns. */
+void brood_exit(lua_State *L, int code);
+
+/* Runs (and removes) the at_exit functions, last first, each in
+** protected mode with errors printed. Returns 1 if one of them raised. */
+int brood_run_atexit(lua_State *L);
+
+/* Flushes C stdio and every brood IO object with buffered output
+** (io.c); used before fork and exec and at exit. */
+void brood_io_flushall(void);
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
 ** Time (common.c)
 ** =======================================================
 */
@@ -129,12 +172,42 @@ void brood_sig_check(lua_State *L);
 int brood_sig_pending(void);
 
 /*
-** Blocks until 'fd' (if >= 0) is ready for 'events' (POLLIN/POLLOUT), or
-** until the monotonic time 'deadline' (if >= 0) passes, running signal
-** handlers as signals arrive and then resuming the wait. Returns the
-** revents of fd, or 0 on timeout. Raises what a handler raises.
+** Blocks until 'fd' (if >= 0) is ready for 'events' (POLLIN/POLLOUT),
+** until the monotonic time 'deadline' (if >= 0) passes, or until brood's
+** wake-up pipe fires (a signal arrived, or brood_sig_notify was called);
+** signal handlers run before it returns. Returns the revents of fd, 0 on
+** timeout, -1 when woken: the caller checks its condition and, if it must
+** go on waiting, calls again with the same deadline (the time left). Raises
+** what a handler raises.
 */
 int brood_sig_wait(lua_State *L, int fd, int events, double deadline);
+
+/* Wakes brood_sig_wait (async-signal-safe; for brood's helper threads). */
+void brood_sig_notify(void);
+
+/*
+** Makes sure SIGCHLD wakes brood_sig_wait, installing brood's own
+** catcher (which runs nothing) when CHLD has its default action. Returns
+** 0 when that cannot be: CHLD is ignored (children reap themselves),
+** handled by the host, or signals belong to another Lua state; callers
+** then block in the system call itself.
+*/
+int brood_sig_chldwake(lua_State *L);
+
+/*
+** Signal arguments: a name with or without "SIG" ("INT", "SIGINT",
+** "RTMIN+2") or a number. With 'negative' non-NULL, a leading '-' (or a
+** negative number) is accepted and reported there (kill's process
+** groups). Raises an argument error for unknown signals.
+*/
+int brood_checksignal(lua_State *L, int arg, int *negative);
+
+/* The name of a signal without "SIG" (written to buf for real-time
+** ones), or NULL. */
+const char *brood_signame(int signo, char *buf, size_t size);
+
+/* Pushes a table name -> number of every signal of the platform. */
+void brood_pushsignals(lua_State *L);
 
 /* What dispatch does for a signal. */
 enum {
@@ -151,9 +224,14 @@ int brood_sig_install(int signo, int act, int restart);
 void brood_sig_setaction(int signo, int act);
 int brood_sig_action(int signo);
 
-/* In a new child, right after fork (signals still blocked): forget the
-** parent's pending signals and give the child its own self-pipe. */
+/* In a new child, right after fork: forget the parent's pending signals;
+** the child makes its own wake-up pipe when it first needs one. Also
+** registered with pthread_atfork, for forks made by other code. */
 void brood_sig_forked(void);
+
+/* True when some signal's action runs Lua code (a trap handler, "EXIT",
+** the REPL's interrupt): blocking calls must then wake for signals. */
+int brood_sig_handling(void);
 
 /* The REPL's Ctrl-C: while INT is not trapped by the script, an INT
 ** raises "interrupted!" in the running code instead of killing the

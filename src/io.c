@@ -1,7 +1,14 @@
 /*
 ** io.c -- brood.io: IO objects over file descriptors, pipes, select.
 */
+#include <stdio.h>
+
 #include "common.h"
+
+
+void brood_io_flushall(void) {
+  fflush(NULL);
+}
 
 
 static const luaL_Reg io_funcs[] = {

@@ -119,9 +119,12 @@ static void createargtable(lua_State *L, char **argv, int argc, int script) {
 }
 
 
+/* Chunks run from the command line leave their error on the stack; pmain
+** raises it on, so that main can run the at_exit functions before the
+** message is printed (Ruby's order). */
 static int dochunk(lua_State *L, int status) {
   if (status == LUA_OK) status = interp_docall(L, 0, 0);
-  return interp_report(L, status);
+  return status;
 }
 
 
@@ -150,7 +153,7 @@ static int dolibrary(lua_State *L, const char *spec) {
     lua_setglobal(L, lua_tostring(L, -2));
     lua_pop(L, 1);
   }
-  return interp_report(L, status);
+  return status;
 }
 
 
@@ -176,7 +179,7 @@ static int handle_script(lua_State *L, char **argv) {
     int n = pushargs(L);
     status = interp_docall(L, n, LUA_MULTRET);
   }
-  return interp_report(L, status);
+  return status;
 }
 
 
@@ -234,7 +237,8 @@ static int collectargs(char **argv, int *first) {
 }
 
 
-/* Runs -e, -l and -W in command-line order; 0 if one of them failed. */
+/* Runs -e, -l and -W in command-line order; 0 if one of them failed
+** (its error left on the stack). */
 static int runargs(lua_State *L, char **argv, int n) {
   int i;
   for (i = 1; i < n; i++) {
@@ -298,9 +302,9 @@ static int pmain(lua_State *L) {
   brood_sig_tracking(L);
   createargtable(L, argv, argc, script);
   lua_gc(L, LUA_GCGEN, 0, 0);
-  if (!(args & HAS_BIG_E) && handle_luainit(L) != LUA_OK) return 0;
-  if (!runargs(L, argv, script)) return 0;
-  if (script < argc && handle_script(L, argv + script) != LUA_OK) return 0;
+  if (!(args & HAS_BIG_E) && handle_luainit(L) != LUA_OK) return lua_error(L);
+  if (!runargs(L, argv, script)) return lua_error(L);
+  if (script < argc && handle_script(L, argv + script) != LUA_OK) return lua_error(L);
   if (args & HAS_I)
     interp_repl(L);
   else if (script == argc && !(args & (HAS_E | HAS_V))) {
@@ -308,9 +312,15 @@ static int pmain(lua_State *L) {
       interp_version();
       interp_repl(L);
     }
-    else dofile(L, NULL);
+    else if (dofile(L, NULL) != LUA_OK) return lua_error(L);
   }
   lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+static int run_atexit(lua_State *L) {
+  lua_pushboolean(L, brood_run_atexit(L));
   return 1;
 }
 
@@ -327,7 +337,13 @@ int main(int argc, char **argv) {
   lua_pushlightuserdata(L, argv);
   status = lua_pcall(L, 2, 1, 0);
   result = lua_toboolean(L, -1);
+  /* Process.at_exit functions run at the end, also after an error (and
+  ** before its message, as in Ruby); one that fails makes the status 1. */
+  lua_pushcfunction(L, run_atexit);
+  if (lua_pcall(L, 0, 1, 0) != LUA_OK || lua_toboolean(L, -1)) result = 0;
+  lua_pop(L, 1);
   interp_report(L, status);
+  brood_io_flushall();
   lua_close(L);
   return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

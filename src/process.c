@@ -1,26 +1,440 @@
 /*
 ** process.c -- brood.process: Ruby's Process, plus Kernel's fork, exit,
 ** sleep and friends.
+**
+** This file holds the module's opener and the calls about identity,
+** scheduling, the working directory, clocks, sleeping and signalling.
+** The rest of the module lives beside it: lifecycle.c (fork, exit,
+** at_exit, daemon), wait.c (wait family, status objects, detach), env.c
+** (Process.env), rlimit.c and proctitle.c.
 */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 
 
-/* Process.pid() -> the pid of this process. */
-static int process_pid(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)getpid());
+/*
+** {======================================================
+** Identity
+** =======================================================
+*/
+
+#define PUSHID(name, call) \
+  static int process_##name(lua_State *L) { \
+    brood_checknargs(L, 0); \
+    lua_pushinteger(L, (lua_Integer)call); \
+    return 1; \
+  }
+
+PUSHID(pid, getpid())
+PUSHID(ppid, getppid())
+PUSHID(getpgrp, getpgrp())
+PUSHID(uid, getuid())
+PUSHID(gid, getgid())
+PUSHID(euid, geteuid())
+PUSHID(egid, getegid())
+
+
+/* Process.getpgid(pid) -> process group id of pid (0: this process). */
+static int process_getpgid(lua_State *L) {
+  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  pid_t r;
+  brood_checknargs(L, 1);
+  r = getpgid(pid);
+  if (r < 0) return brood_syserror(L, "getpgid");
+  lua_pushinteger(L, r);
   return 1;
 }
 
 
+/* Process.setpgid(pid, pgid) -> 0 */
+static int process_setpgid(lua_State *L) {
+  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  pid_t pgid = (pid_t)luaL_checkinteger(L, 2);
+  brood_checknargs(L, 2);
+  if (setpgid(pid, pgid) != 0) return brood_syserror(L, "setpgid");
+  lua_pushinteger(L, 0);
+  return 1;
+}
+
+
+/* Process.setsid() -> the new session id. EPERM for a process group
+** leader, which is why daemons fork first. */
+static int process_setsid(lua_State *L) {
+  pid_t sid;
+  brood_checknargs(L, 0);
+  sid = setsid();
+  if (sid < 0) return brood_syserror(L, "setsid");
+  lua_pushinteger(L, sid);
+  return 1;
+}
+
+
+/* Process.getsid([pid]) -> session id of pid (default: this process). */
+static int process_getsid(lua_State *L) {
+  pid_t pid = (pid_t)luaL_optinteger(L, 1, 0);
+  pid_t sid;
+  brood_checknargs(L, 1);
+  sid = getsid(pid);
+  if (sid < 0) return brood_syserror(L, "getsid");
+  lua_pushinteger(L, sid);
+  return 1;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Scheduling priority
+** =======================================================
+*/
+
+static int checkwhich(lua_State *L, int arg) {
+  static const char *const names[] = {"PROCESS", "PGRP", "USER", NULL};
+  static const int values[] = {PRIO_PROCESS, PRIO_PGRP, PRIO_USER};
+  if (lua_type(L, arg) == LUA_TNUMBER) {
+    lua_Integer w = luaL_checkinteger(L, arg);
+    luaL_argcheck(L, w == PRIO_PROCESS || w == PRIO_PGRP || w == PRIO_USER, arg,
+                  "expected Process.PRIO_PROCESS, PRIO_PGRP or PRIO_USER");
+    return (int)w;
+  }
+  else {
+    const char *s = luaL_checkstring(L, arg);
+    if (strncmp(s, "PRIO_", 5) == 0) {
+      lua_pushstring(L, s + 5);
+      lua_replace(L, arg);
+    }
+    return values[luaL_checkoption(L, arg, NULL, names)];
+  }
+}
+
+
+/* Process.getpriority(kind, who) -> nice value. kind: "PROCESS", "PGRP",
+** "USER" (or Process.PRIO_*); who 0 means this process/group/user. */
+static int process_getpriority(lua_State *L) {
+  int which = checkwhich(L, 1);
+  id_t who = (id_t)luaL_checkinteger(L, 2);
+  int prio;
+  brood_checknargs(L, 2);
+  errno = 0;  /* -1 is a valid priority: only errno tells */
+  prio = getpriority(which, who);
+  if (prio == -1 && errno != 0) return brood_syserror(L, "getpriority");
+  lua_pushinteger(L, prio);
+  return 1;
+}
+
+
+/* Process.setpriority(kind, who, prio) -> 0 */
+static int process_setpriority(lua_State *L) {
+  int which = checkwhich(L, 1);
+  id_t who = (id_t)luaL_checkinteger(L, 2);
+  int prio = brood_checkint(L, 3);
+  brood_checknargs(L, 3);
+  if (setpriority(which, who, prio) != 0) return brood_syserror(L, "setpriority");
+  lua_pushinteger(L, 0);
+  return 1;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** umask and the working directory
+** =======================================================
+*/
+
+/* Process.umask([mask]) -> the previous mask (without a mask: the
+** current one, unchanged). Lua has no octal literals, so the mask may
+** also be a string of octal digits: Process.umask("077"). */
+static int process_umask(lua_State *L) {
+  mode_t old;
+  if (lua_isnoneornil(L, 1)) {
+    old = umask(0);
+    umask(old);
+  }
+  else {
+    lua_Integer m;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+      const char *s = lua_tostring(L, 1);
+      char *end;
+      m = (lua_Integer)strtol(s, &end, 8);
+      luaL_argcheck(L, *s != '\0' && *end == '\0', 1, "mask string must be octal digits");
+    }
+    else m = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, m >= 0 && m <= 0777, 1, "mask must be within 0..0777 (octal)");
+    old = umask((mode_t)m);
+  }
+  brood_checknargs(L, 1);
+  lua_pushinteger(L, old);
+  return 1;
+}
+
+
+/*
+** Process.chdir([dir][, fn]) -- dir defaults to $HOME. With fn: runs fn()
+** in dir, then comes back -- even when fn raises -- and returns fn's
+** results. Without fn returns 0. The way back is kept as an open
+** directory, so it works even if the old directory was renamed.
+*/
+static int process_chdir(lua_State *L) {
+  int fn = lua_isfunction(L, 1) ? 1 : (lua_isnoneornil(L, 2) ? 0 : 2);
+  const char *dir = fn == 1 ? NULL : luaL_optstring(L, 1, NULL);
+  int back, status;
+  if (fn) luaL_checktype(L, fn, LUA_TFUNCTION);
+  brood_checknargs(L, fn ? fn : 1);
+  if (dir == NULL) {
+    dir = getenv("HOME");
+    if (dir == NULL) return luaL_error(L, "chdir: HOME is not set");
+  }
+  if (!fn) {
+    if (chdir(dir) != 0) return brood_raise(L, "chdir", dir, errno);
+    lua_pushinteger(L, 0);
+    return 1;
+  }
+  back = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (back < 0) return brood_raise(L, "open", ".", errno);
+  if (chdir(dir) != 0) {
+    int err = errno;
+    close(back);
+    return brood_raise(L, "chdir", dir, err);
+  }
+  lua_settop(L, fn);
+  status = lua_pcall(L, 0, LUA_MULTRET, 0);
+  if (fchdir(back) != 0) {
+    int err = errno;
+    close(back);
+    return brood_raise(L, "fchdir", NULL, err);
+  }
+  close(back);
+  if (status != LUA_OK) return lua_error(L);
+  return lua_gettop(L) - (fn - 1);
+}
+
+
+/* Process.getcwd() -> the working directory. */
+static int process_getcwd(lua_State *L) {
+  luaL_Buffer b;
+  size_t size = 256;
+  brood_checknargs(L, 0);
+  for (;;) {
+    char *buf = luaL_buffinitsize(L, &b, size);
+    if (getcwd(buf, size) != NULL) {
+      luaL_pushresultsize(&b, strlen(buf));
+      return 1;
+    }
+    if (errno != ERANGE) return brood_syserror(L, "getcwd");
+    size *= 2;
+    lua_settop(L, 0);
+  }
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Clocks and times
+** =======================================================
+*/
+
+static const struct { const char *name; clockid_t id; } clocks[] = {
+  {"REALTIME", CLOCK_REALTIME},
+  {"MONOTONIC", CLOCK_MONOTONIC},
+  {"PROCESS_CPUTIME_ID", CLOCK_PROCESS_CPUTIME_ID},
+  {"THREAD_CPUTIME_ID", CLOCK_THREAD_CPUTIME_ID},
+#ifdef CLOCK_MONOTONIC_RAW
+  {"MONOTONIC_RAW", CLOCK_MONOTONIC_RAW},
+#endif
+#ifdef CLOCK_REALTIME_COARSE
+  {"REALTIME_COARSE", CLOCK_REALTIME_COARSE},
+#endif
+#ifdef CLOCK_MONOTONIC_COARSE
+  {"MONOTONIC_COARSE", CLOCK_MONOTONIC_COARSE},
+#endif
+#ifdef CLOCK_BOOTTIME
+  {"BOOTTIME", CLOCK_BOOTTIME},
+#endif
+};
+
+#define NCLOCKS (sizeof clocks / sizeof clocks[0])
+
+
+static clockid_t checkclock(lua_State *L, int arg) {
+  size_t i;
+  if (lua_type(L, arg) == LUA_TNUMBER) return (clockid_t)luaL_checkinteger(L, arg);
+  {
+    const char *name = luaL_checkstring(L, arg);
+    if (strncmp(name, "CLOCK_", 6) == 0) name += 6;
+    for (i = 0; i < NCLOCKS; i++)
+      if (strcmp(clocks[i].name, name) == 0) return clocks[i].id;
+    lua_pushfstring(L, "unknown clock '%s'", lua_tostring(L, arg));
+    return (clockid_t)luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+}
+
+
+/* Process.clock_gettime(clock[, unit]) -> the time of clock ("MONOTONIC",
+** "REALTIME", ... or Process.CLOCK_*), as float seconds by default; unit
+** as Ruby's: "float_second", "float_millisecond", "float_microsecond",
+** "second", "millisecond", "microsecond", "nanosecond". */
+static int process_clock_gettime(lua_State *L) {
+  static const char *const units[] = {"float_second", "float_millisecond",
+    "float_microsecond", "second", "millisecond", "microsecond", "nanosecond", NULL};
+  clockid_t id = checkclock(L, 1);
+  int unit = luaL_checkoption(L, 2, "float_second", units);
+  struct timespec ts;
+  lua_Integer ns;
+  brood_checknargs(L, 2);
+  if (clock_gettime(id, &ts) != 0) return brood_syserror(L, "clock_gettime");
+  ns = (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  switch (unit) {
+    case 0: lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9); break;
+    case 1: lua_pushnumber(L, (lua_Number)ts.tv_sec * 1e3 + (lua_Number)ts.tv_nsec * 1e-6); break;
+    case 2: lua_pushnumber(L, (lua_Number)ts.tv_sec * 1e6 + (lua_Number)ts.tv_nsec * 1e-3); break;
+    case 3: lua_pushinteger(L, (lua_Integer)ts.tv_sec); break;
+    case 4: lua_pushinteger(L, ns / 1000000); break;
+    case 5: lua_pushinteger(L, ns / 1000); break;
+    default: lua_pushinteger(L, ns); break;
+  }
+  return 1;
+}
+
+
+static lua_Number seconds(struct timeval tv) {
+  return (lua_Number)tv.tv_sec + (lua_Number)tv.tv_usec * 1e-6;
+}
+
+
+/* Process.times() -> {utime =, stime =, cutime =, cstime =} in seconds:
+** CPU time of this process and of its waited-for children. */
+static int process_times(lua_State *L) {
+  struct rusage self, children;
+  brood_checknargs(L, 0);
+  if (getrusage(RUSAGE_SELF, &self) != 0 || getrusage(RUSAGE_CHILDREN, &children) != 0)
+    return brood_syserror(L, "getrusage");
+  lua_createtable(L, 0, 4);
+  lua_pushnumber(L, seconds(self.ru_utime));
+  lua_setfield(L, -2, "utime");
+  lua_pushnumber(L, seconds(self.ru_stime));
+  lua_setfield(L, -2, "stime");
+  lua_pushnumber(L, seconds(children.ru_utime));
+  lua_setfield(L, -2, "cutime");
+  lua_pushnumber(L, seconds(children.ru_stime));
+  lua_setfield(L, -2, "cstime");
+  return 1;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** sleep and kill
+** =======================================================
+*/
+
+/*
+** Process.sleep([seconds]) -> the seconds slept, rounded to an integer
+** (as Ruby's). Without an argument, sleeps until a signal handler raises
+** or exits. Trapped signals run their handlers during the sleep, which
+** then goes on for the time left.
+*/
+static int process_sleep(lua_State *L) {
+  double start = brood_monotonic(), deadline = -1;
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Number secs = luaL_checknumber(L, 1);
+    luaL_argcheck(L, secs >= 0 && secs == secs, 1, "time interval must not be negative");
+    deadline = start + secs;
+  }
+  brood_checknargs(L, 1);
+  while (brood_sig_wait(L, -1, 0, deadline) != 0) {}
+  lua_pushinteger(L, (lua_Integer)llround(brood_monotonic() - start));
+  return 1;
+}
+
+
+/*
+** Process.kill(signal, pid...) -> the number of processes signalled.
+** signal: "TERM", "SIGTERM", 15, or 0 to test that a process exists. A
+** negative signal ("-TERM", -15) signals the process groups of the
+** pids; a negative pid names a process group itself. A signal sent to
+** this very process has run its handler by the time kill returns.
+*/
+static int process_kill(lua_State *L) {
+  int negative, i, n = lua_gettop(L);
+  int signo = brood_checksignal(L, 1, &negative);
+  luaL_argcheck(L, n >= 2, 2, "pid expected");
+  for (i = 2; i <= n; i++) {
+    lua_Integer pid = luaL_checkinteger(L, i);
+    if (negative) pid = -pid;
+    if (kill((pid_t)pid, signo) != 0) {
+      lua_pushinteger(L, pid);
+      return brood_raise(L, "kill", lua_tostring(L, -1), errno);
+    }
+  }
+  brood_sig_check(L);
+  lua_pushinteger(L, n - 1);
+  return 1;
+}
+
+/* }====================================================== */
+
+
 static const luaL_Reg process_funcs[] = {
   {"pid", process_pid},
+  {"ppid", process_ppid},
+  {"getpgrp", process_getpgrp},
+  {"getpgid", process_getpgid},
+  {"setpgid", process_setpgid},
+  {"setsid", process_setsid},
+  {"getsid", process_getsid},
+  {"uid", process_uid},
+  {"gid", process_gid},
+  {"euid", process_euid},
+  {"egid", process_egid},
+  {"getpriority", process_getpriority},
+  {"setpriority", process_setpriority},
+  {"umask", process_umask},
+  {"chdir", process_chdir},
+  {"getcwd", process_getcwd},
+  {"clock_gettime", process_clock_gettime},
+  {"times", process_times},
+  {"sleep", process_sleep},
+  {"kill", process_kill},
   {NULL, NULL}
 };
 
 
 BROOD_API int luaopen_brood_process(lua_State *L) {
+  size_t i;
   luaL_newlib(L, process_funcs);
+  lua_pushinteger(L, PRIO_PROCESS);
+  lua_setfield(L, -2, "PRIO_PROCESS");
+  lua_pushinteger(L, PRIO_PGRP);
+  lua_setfield(L, -2, "PRIO_PGRP");
+  lua_pushinteger(L, PRIO_USER);
+  lua_setfield(L, -2, "PRIO_USER");
+  for (i = 0; i < NCLOCKS; i++) {
+    lua_pushinteger(L, (lua_Integer)clocks[i].id);
+    lua_pushfstring(L, "CLOCK_%s", clocks[i].name);
+    lua_insert(L, -2);
+    lua_settable(L, -3);
+  }
+  brood_open_lifecycle(L);
+  brood_open_wait(L);
+  brood_open_env(L);
+  brood_open_rlimit(L);
+  brood_open_proctitle(L);
   return 1;
 }

@@ -29,6 +29,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +58,7 @@
 static atomic_uint hits[NSIG];        /* signals received, not yet handled */
 static atomic_int any;                 /* hint: some hits[] may be nonzero */
 static int wakefd[2] = {-1, -1};       /* self-pipe: [0] polled, [1] written */
+static volatile sig_atomic_t wake_stale; /* forked: the pipe is the parent's */
 
 static _Atomic(lua_State *) running;   /* Lua thread to arm the hook on */
 static atomic_int armed;               /* 1 while our hook is installed */
@@ -66,9 +69,10 @@ static int saved_mask, saved_count;
 static lua_State *owner;               /* main thread of the owning state */
 static int dispatching;                /* handlers running (no nesting) */
 
-/* What dispatch does for each signal (see sigcore.h). Written and read
-** only by the thread running Lua. */
+/* What dispatch does for each signal (BROOD_SIGACT_*). Written and read
+** only by the thread running Lua (the C handler only reads it). */
 static unsigned char action[NSIG];
+static int nhandled;  /* signals whose action runs something in Lua */
 
 /* }====================================================== */
 
@@ -109,23 +113,39 @@ static void disarm(void) {
 }
 
 
-static void on_signal(int signo) {
-  int saved_errno = errno;
-  atomic_fetch_add(&hits[signo], 1);
-  atomic_store(&any, 1);
+static void wake(void) {
   if (wakefd[1] >= 0) {
-    char c = (char)signo;
+    char c = 0;
     ssize_t n = write(wakefd[1], &c, 1);  /* full pipe: already readable */
     (void)n;
   }
-  arm();
+}
+
+
+static void on_signal(int signo) {
+  int saved_errno = errno;
+  /* brood's own CHLD catcher only wakes blocking calls (wait) so they
+  ** look again; there is nothing to run, so no hook. */
+  if (action[signo] != BROOD_SIGACT_WAKE) {
+    atomic_fetch_add(&hits[signo], 1);
+    atomic_store(&any, 1);
+    arm();
+  }
+  wake();
+  errno = saved_errno;
+}
+
+
+void brood_sig_notify(void) {
+  int saved_errno = errno;
+  wake();
   errno = saved_errno;
 }
 
 
 static void drain(void) {
   char buf[64];
-  if (wakefd[0] < 0) return;
+  if (wakefd[0] < 0 || wake_stale) return;  /* never empty the parent's pipe */
   while (read(wakefd[0], buf, sizeof buf) > 0) {}
 }
 
@@ -418,7 +438,7 @@ static int owner_gc(lua_State *L) {
   for (s = 1; s < NSIG; s++) {
     if (action[s] != BROOD_SIGACT_NONE) {
       signal(s, SIG_DFL);
-      action[s] = BROOD_SIGACT_NONE;
+      brood_sig_setaction(s, BROOD_SIGACT_NONE);
     }
   }
   owner = NULL;
@@ -427,9 +447,35 @@ static int owner_gc(lua_State *L) {
 }
 
 
+/*
+** The wake-up pipe, created on first use. After a fork the child shares
+** its parent's pipe until it needs one itself: then it makes its own
+** under the same numbers (so brood_signal_fd() stays valid). Doing this
+** lazily keeps fork cheap for children that never wait on anything.
+*/
 static int make_wakefd(void) {
-  if (wakefd[0] >= 0) return 0;
-  return pipe2(wakefd, O_CLOEXEC | O_NONBLOCK);
+  int fds[2];
+  if (wakefd[0] >= 0 && !wake_stale) return 0;
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  if (wakefd[0] < 0) {
+    wakefd[0] = fds[0];
+    wakefd[1] = fds[1];
+    pthread_atfork(NULL, NULL, brood_sig_forked);  /* forks by anyone */
+    return 0;
+  }
+  if (dup3(fds[0], wakefd[0], O_CLOEXEC) < 0 || dup3(fds[1], wakefd[1], O_CLOEXEC) < 0) {
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    errno = err;
+    return -1;
+  }
+  close(fds[0]);
+  close(fds[1]);
+  fcntl(wakefd[0], F_SETFL, O_NONBLOCK);
+  fcntl(wakefd[1], F_SETFL, O_NONBLOCK);
+  wake_stale = 0;
+  return 0;
 }
 
 
@@ -461,6 +507,17 @@ void brood_sig_activate(lua_State *L) {
 }
 
 
+static int runs_lua(int act) {
+  return act == BROOD_SIGACT_LUA || act == BROOD_SIGACT_EXIT || act == BROOD_SIGACT_INTERRUPT;
+}
+
+
+void brood_sig_setaction(int signo, int act) {
+  nhandled += runs_lua(act) - runs_lua(action[signo]);
+  action[signo] = (unsigned char)act;
+}
+
+
 int brood_sig_install(int signo, int act, int restart) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -468,13 +525,13 @@ int brood_sig_install(int signo, int act, int restart) {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = restart ? SA_RESTART : 0;
   if (sigaction(signo, &sa, NULL) != 0) return -1;
-  action[signo] = (unsigned char)act;
+  brood_sig_setaction(signo, act);
   return 0;
 }
 
 
-void brood_sig_setaction(int signo, int act) {
-  action[signo] = (unsigned char)act;
+int brood_sig_handling(void) {
+  return nhandled > 0;
 }
 
 
@@ -484,21 +541,17 @@ int brood_sig_action(int signo) {
 
 
 void brood_sig_forked(void) {
-  int s, fds[2];
-  for (s = 1; s < NSIG; s++) atomic_store(&hits[s], 0);
-  atomic_store(&any, 0);
-  if (atomic_load(&armed)) disarm();
-  dispatching = 0;
-  /* The pipe is shared with the parent; give the child its own, under
-  ** the same numbers so brood_signal_fd() stays valid. */
-  if (wakefd[0] >= 0 && pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
-    dup3(fds[0], wakefd[0], O_CLOEXEC);
-    dup3(fds[1], wakefd[1], O_CLOEXEC);
-    close(fds[0]);
-    close(fds[1]);
-    fcntl(wakefd[0], F_SETFL, O_NONBLOCK);
-    fcntl(wakefd[1], F_SETFL, O_NONBLOCK);
+  int s;
+  /* Only write what needs changing: right after a fork every page the
+  ** child writes is copied (a page fault each), and most children have
+  ** nothing pending. */
+  if (atomic_load(&any) || hits_left()) {
+    for (s = 1; s < NSIG; s++) atomic_store(&hits[s], 0);
+    atomic_store(&any, 0);
   }
+  if (atomic_load(&armed)) disarm();
+  if (dispatching) dispatching = 0;
+  if (wakefd[0] >= 0 && !wake_stale) wake_stale = 1;
 }
 
 /* }====================================================== */
@@ -522,7 +575,8 @@ int brood_sig_wait(lua_State *L, int fd, int events, double deadline) {
       p[n].revents = 0;
       n++;
     }
-    if (wakefd[0] >= 0 && owner != NULL && mainthread(L) == owner) {
+    if (wake_stale) make_wakefd();
+    if (wakefd[0] >= 0 && !wake_stale) {  /* process-wide: any state may use it */
       p[n].fd = wakefd[0];
       p[n].events = POLLIN;
       p[n].revents = 0;
@@ -541,6 +595,11 @@ int brood_sig_wait(lua_State *L, int fd, int events, double deadline) {
       return brood_syserror(L, "poll");
     }
     if (fd >= 0 && p[0].revents) return p[0].revents;
+    if (n > (fd >= 0) && p[n - 1].revents) {  /* the wake-up pipe */
+      drain();
+      brood_sig_check(L);
+      return -1;
+    }
     if (r == 0 && deadline >= 0 && brood_monotonic() >= deadline) return 0;
   }
 }
@@ -570,6 +629,143 @@ BROOD_API int brood_signal_dispatch(lua_State *L) {
   if (!atomic_load(&any)) return LUA_OK;
   lua_pushcfunction(L, dispatch_protected);
   return lua_pcall(L, 0, 0, 0);
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Signal names
+** =======================================================
+** Names as Ruby's Signal.list has them (no "SIG" prefix), the first of
+** two names for one number being the one signame() gives. Real-time
+** signals are RTMIN, RTMIN+1, ..., RTMAX-1, RTMAX.
+*/
+
+static const struct { const char *name; int signo; } signames[] = {
+  {"EXIT", 0},
+  {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+  {"TRAP", SIGTRAP}, {"ABRT", SIGABRT}, {"IOT", SIGIOT}, {"BUS", SIGBUS},
+  {"FPE", SIGFPE}, {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
+  {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+#ifdef SIGSTKFLT
+  {"STKFLT", SIGSTKFLT},
+#endif
+  {"CHLD", SIGCHLD}, {"CLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
+  {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU}, {"URG", SIGURG},
+  {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+  {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO}, {"POLL", SIGPOLL},
+#ifdef SIGPWR
+  {"PWR", SIGPWR},
+#endif
+  {"SYS", SIGSYS},
+};
+
+#define NSIGNAMES (sizeof signames / sizeof signames[0])
+
+
+/* Writes the name of signo into buf ("INT", "RTMIN+3"); NULL if it has
+** none. */
+const char *brood_signame(int signo, char *buf, size_t size) {
+  size_t i;
+  for (i = 0; i < NSIGNAMES; i++)
+    if (signames[i].signo == signo) return signames[i].name;
+  if (signo >= SIGRTMIN && signo <= SIGRTMAX) {
+    int lo = signo - SIGRTMIN, hi = SIGRTMAX - signo;
+    if (lo == 0) snprintf(buf, size, "RTMIN");
+    else if (hi == 0) snprintf(buf, size, "RTMAX");
+    else if (lo <= hi) snprintf(buf, size, "RTMIN+%d", lo);
+    else snprintf(buf, size, "RTMAX-%d", hi);
+    return buf;
+  }
+  return NULL;
+}
+
+
+/* Number of a signal name without "SIG"; -1 if unknown. */
+static int signumber(const char *name) {
+  size_t i;
+  char *end;
+  long off;
+  for (i = 0; i < NSIGNAMES; i++)
+    if (strcmp(signames[i].name, name) == 0) return signames[i].signo;
+  if (strncmp(name, "RTMIN", 5) == 0 || strncmp(name, "RTMAX", 5) == 0) {
+    int base = name[4] == 'N' ? SIGRTMIN : SIGRTMAX;
+    if (name[5] == '\0') return base;
+    if (name[5] != '+' && name[5] != '-') return -1;
+    off = strtol(name + 5, &end, 10);
+    if (*end != '\0' || end == name + 6) return -1;
+    if (base + off < SIGRTMIN || base + off > SIGRTMAX) return -1;
+    return (int)(base + off);
+  }
+  return -1;
+}
+
+
+int brood_checksignal(lua_State *L, int arg, int *negative) {
+  int signo;
+  if (negative) *negative = 0;
+  if (lua_type(L, arg) == LUA_TNUMBER) {
+    lua_Integer n = luaL_checkinteger(L, arg);
+    if (n < 0 && negative) {
+      *negative = 1;
+      n = -n;
+    }
+    luaL_argcheck(L, n >= 0 && n < NSIG, arg, "invalid signal number");
+    return (int)n;
+  }
+  else {
+    const char *name = luaL_checkstring(L, arg);
+    if (negative && name[0] == '-') {
+      *negative = 1;
+      name++;
+    }
+    signo = signumber(strncmp(name, "SIG", 3) == 0 ? name + 3 : name);
+    if (signo < 0) {
+      lua_pushfstring(L, "unknown signal '%s'", lua_tostring(L, arg));
+      return luaL_argerror(L, arg, lua_tostring(L, -1));
+    }
+    return signo;
+  }
+}
+
+
+void brood_pushsignals(lua_State *L) {
+  size_t i;
+  int s;
+  char buf[16];
+  lua_createtable(L, 0, (int)NSIGNAMES + 32);
+  for (i = 0; i < NSIGNAMES; i++) {
+    lua_pushinteger(L, signames[i].signo);
+    lua_setfield(L, -2, signames[i].name);
+  }
+  for (s = SIGRTMIN; s <= SIGRTMAX; s++) {
+    lua_pushinteger(L, s);
+    lua_setfield(L, -2, brood_signame(s, buf, sizeof buf));
+  }
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** brood's CHLD wake-up, for blocking waits
+** =======================================================
+*/
+
+int brood_sig_chldwake(lua_State *L) {
+  struct sigaction old;
+  if (owner != NULL && owner != mainthread(L)) return 0;  /* another state's */
+  if (owner == NULL) brood_sig_activate(L);
+  if (action[SIGCHLD] == BROOD_SIGACT_LUA || action[SIGCHLD] == BROOD_SIGACT_WAKE ||
+      action[SIGCHLD] == BROOD_SIGACT_EXIT)
+    return 1;
+  if (sigaction(SIGCHLD, NULL, &old) != 0) return 0;
+  if (old.sa_handler == SIG_IGN) return 0;  /* children reap themselves */
+  if (old.sa_handler != SIG_DFL) return 0;  /* a host's handler: leave it */
+  return brood_sig_install(SIGCHLD, BROOD_SIGACT_WAKE, 1) == 0;
 }
 
 /* }====================================================== */

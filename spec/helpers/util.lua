@@ -92,4 +92,69 @@ function M.pty(argv, lines, opts)
   return r
 end
 
+-- What a spec must leave as it found it: open fds, child processes
+-- (zombies included) and the working directory.
+local warmed = false
+function M.snapshot()
+  local lfs = require "lfs"
+  if not warmed then
+    -- brood opens its signal wake-up pipe on first use, and keeps it: make
+    -- that happen before the first snapshot (detach uses it).
+    local P = require "brood.process"
+    P.detach(P.fork(function() end)):join()
+    warmed = true
+  end
+  local fds = {}
+  for name in lfs.dir("/proc/self/fd") do
+    local target = name:match("^%d+$") and lfs.symlinkattributes("/proc/self/fd/" .. name, "target")
+    -- the directory iterator's own descriptor is not the spec's
+    if target and not target:match("^/proc/%d+/fd$") then fds[#fds + 1] = tonumber(name) end
+  end
+  table.sort(fds)
+  local children = {}
+  local pid = M.slurp("/proc/self/stat"):match("^(%d+)")
+  for c in M.slurp(("/proc/%s/task/%s/children"):format(pid, pid)):gmatch("%d+") do
+    children[#children + 1] = tonumber(c)
+  end
+  table.sort(children)
+  return {fds = fds, children = children, cwd = lfs.currentdir()}
+end
+
+-- Call inside a describe block as U.guard(before_each, after_each) (busted
+-- gives those to spec files only): every test of the block must leave no
+-- fd, child or directory change behind.
+function M.guard(before_each, after_each)
+  local luassert = require "luassert"
+  local before
+  before_each(function() before = M.snapshot() end)
+  after_each(function()
+    local after = M.snapshot()
+    luassert.are.same(before.children, after.children, "a child process was left behind")
+    luassert.are.same(before.fds, after.fds, "a file descriptor was left open")
+    luassert.are.equal(before.cwd, after.cwd, "the working directory was changed")
+  end)
+end
+
+-- Polls cond() until it is true or 'limit' seconds pass; returns its last
+-- value. For conditions another process makes true (no fixed sleeps).
+function M.eventually(cond, limit)
+  local P = require "brood.process"
+  local deadline = P.clock_gettime("MONOTONIC") + (limit or 10)
+  local v = cond()
+  while not v and P.clock_gettime("MONOTONIC") < deadline do
+    P.sleep(0.005)
+    v = cond()
+  end
+  return v
+end
+
+-- The state letter of a process (R, S, Z, ...) from /proc, or nil.
+function M.procstate(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s and s:match("%) (%a)")
+end
+
 return M

@@ -1,0 +1,6 @@
+--[[ruby
+puts Process.pid
+--]]
+local Process = require "brood.process"
+
+print(Process.pid())

@@ -1,0 +1,6 @@
+--[[ruby
+puts Process.ppid
+--]]
+local Process = require "brood.process"
+
+print(Process.ppid())

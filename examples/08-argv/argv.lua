@@ -1,0 +1,5 @@
+--[[ruby
+p ARGV
+--]]
+-- Run as: brood examples/08-argv/argv.lua --help -v file.txt
+print(table.concat(arg, " "))

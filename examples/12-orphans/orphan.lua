@@ -1,0 +1,20 @@
+--[[ruby
+fork do
+  5.times do
+    sleep 1
+    puts "I'm an orphan!"
+  end
+end
+
+abort "Parent process died..."
+--]]
+local Process = require "brood.process"
+
+Process.fork(function()
+  for _ = 1, 5 do
+    Process.sleep(1)
+    print("I'm an orphan!")
+  end
+end)
+
+Process.abort("Parent process died...")

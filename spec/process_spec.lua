@@ -1,0 +1,904 @@
+-- brood.process against real processes. Every describe block checks that
+-- its tests leave no child, no open fd and no changed directory behind.
+local U = require "spec.helpers.util"
+local P = require "brood.process"
+
+-- Runs fn in a forked child and returns the child's exit status (0-255);
+-- a child that raises exits 1.
+local function in_child(fn)
+  local pid = P.fork(function()
+    local ok, code = pcall(fn)
+    P._exit(ok and (code or 0) or 250)
+  end)
+  local _, status = P.wait2(pid)
+  return status.exitstatus, status
+end
+
+-- The error object a failing call raises.
+local function raised(fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert.is_false(ok, "expected an error")
+  return err
+end
+
+describe("Process identity", function()
+  U.guard(before_each, after_each)
+
+  it("pid() and ppid() agree with /proc", function()
+    local stat = U.slurp("/proc/self/stat")
+    local pid, ppid = stat:match("^(%d+) %b() %a (%d+)")
+    assert.are.equal(tonumber(pid), P.pid())
+    assert.are.equal(tonumber(ppid), P.ppid())
+  end)
+
+  it("a child's ppid is its parent's pid, and its pid is new", function()
+    local parent = P.pid()
+    assert.are.equal(0, in_child(function()
+      return (P.ppid() == parent and P.pid() ~= parent) and 0 or 1
+    end))
+  end)
+
+  it("getpgrp, getpgid and getsid agree with /proc", function()
+    local stat = U.slurp("/proc/self/stat")
+    local pgrp, sid = stat:match("^%d+ %b() %a %d+ (%d+) (%d+)")
+    assert.are.equal(tonumber(pgrp), P.getpgrp())
+    assert.are.equal(tonumber(pgrp), P.getpgid(0))
+    assert.are.equal(tonumber(pgrp), P.getpgid(P.pid()))
+    assert.are.equal(tonumber(sid), P.getsid())
+    assert.are.equal(tonumber(sid), P.getsid(P.pid()))
+  end)
+
+  it("a child inherits the process group", function()
+    local pgrp = P.getpgrp()
+    assert.are.equal(0, in_child(function() return P.getpgrp() == pgrp and 0 or 1 end))
+  end)
+
+  it("setpgid moves a child into its own group", function()
+    local pid = P.fork(function() P.sleep(10) end)
+    assert.are.equal(0, P.setpgid(pid, pid))
+    assert.are.equal(pid, P.getpgid(pid))
+    P.kill("KILL", pid)
+    P.wait(pid)
+  end)
+
+  it("getpgid of a process that does not exist raises ESRCH", function()
+    local pid = P.fork(function() end)
+    P.wait(pid)
+    local err = raised(P.getpgid, pid)
+    assert.are.equal("ESRCH", err.errno)
+    assert.are.equal("getpgid", err.syscall)
+  end)
+
+  it("setsid raises EPERM in a process group leader, as the book warns", function()
+    assert.are.equal(0, in_child(function()
+      P.setpgid(0, 0)  -- now a group leader
+      local ok, err = pcall(P.setsid)
+      return (not ok and err.errno == "EPERM") and 0 or 1
+    end))
+  end)
+
+  it("setsid in a child makes a new session and group led by the child", function()
+    assert.are.equal(0, in_child(function()
+      local sid = P.setsid()
+      return (sid == P.pid() and P.getsid() == sid and P.getpgrp() == sid) and 0 or 1
+    end))
+  end)
+
+  it("setsid leaves the child without a controlling terminal", function()
+    -- On a real terminal: the parent can open /dev/tty, the child after
+    -- setsid cannot.
+    local script = U.tmpfile([[
+      local P = require "brood.process"
+      local f = io.open("/dev/tty")
+      print("parent has tty: " .. tostring(f ~= nil))
+      if f then f:close() end
+      local pid = P.fork(function()
+        P.setsid()
+        local g = io.open("/dev/tty")
+        P._exit(g and 1 or 0)
+      end)
+      local _, st = P.wait2(pid)
+      print("child has tty: " .. tostring(st.exitstatus ~= 0))
+    ]])
+    local r = U.pty({U.BROOD, script}, {"eof"})
+    os.remove(script)
+    assert.matches("parent has tty: true", r.transcript)
+    assert.matches("child has tty: false", r.transcript)
+  end)
+
+  it("uid, gid, euid and egid are the ids id(1) reports", function()
+    local r = U.sh("id -u; id -g; id -ru; id -rg")
+    local eu, eg, ru, rg = r.out:match("(%d+)\n(%d+)\n(%d+)\n(%d+)")
+    assert.are.equal(tonumber(eu), P.euid())
+    assert.are.equal(tonumber(eg), P.egid())
+    assert.are.equal(tonumber(ru), P.uid())
+    assert.are.equal(tonumber(rg), P.gid())
+  end)
+
+  it("rejects arguments it does not take", function()
+    assert.has_error(function() P.pid(1) end, "bad argument #1 to 'pid' (no value expected)")
+    assert.has_error(function() P.getpgid("x") end)
+  end)
+end)
+
+describe("Process.env", function()
+  U.guard(before_each, after_each)
+
+  after_each(function() P.env.BROOD_SPEC_X = nil end)
+
+  it("reads, sets and unsets variables, in agreement with os.getenv", function()
+    assert.is_nil(P.env.BROOD_SPEC_X)
+    P.env.BROOD_SPEC_X = "wing it"
+    assert.are.equal("wing it", P.env.BROOD_SPEC_X)
+    assert.are.equal("wing it", os.getenv("BROOD_SPEC_X"))
+    P.env.BROOD_SPEC_X = 42
+    assert.are.equal("42", P.env.BROOD_SPEC_X)
+    P.env.BROOD_SPEC_X = nil
+    assert.is_nil(P.env.BROOD_SPEC_X)
+    assert.is_nil(os.getenv("BROOD_SPEC_X"))
+  end)
+
+  it("iterates with pairs", function()
+    P.env.BROOD_SPEC_X = "listed"
+    local seen = {}
+    for k, v in pairs(P.env) do seen[k] = v end
+    assert.are.equal("listed", seen.BROOD_SPEC_X)
+    assert.are.equal(os.getenv("PATH"), seen.PATH)
+  end)
+
+  it("gives a plain copy when called", function()
+    P.env.BROOD_SPEC_X = "copied"
+    local copy = P.env()
+    P.env.BROOD_SPEC_X = "changed"
+    assert.are.equal("copied", copy.BROOD_SPEC_X)
+  end)
+
+  it("is inherited by forked children and by programs they run", function()
+    P.env.BROOD_SPEC_X = "inherited"
+    assert.are.equal(0, in_child(function()
+      return P.env.BROOD_SPEC_X == "inherited" and 0 or 1
+    end))
+    local p = io.popen("echo \"$BROOD_SPEC_X\"")
+    assert.are.equal("inherited\n", p:read("a"))
+    p:close()
+  end)
+
+  it("rejects bad names and values", function()
+    assert.has_error(function() P.env["A=B"] = "x" end)
+    assert.has_error(function() P.env[""] = "x" end)
+    assert.has_error(function() P.env.BROOD_SPEC_X = {} end)
+    assert.has_error(function() P.env.BROOD_SPEC_X = "a\0b" end)
+  end)
+end)
+
+describe("Process.setproctitle", function()
+  it("shows the new title in /proc/PID/cmdline, ps and comm, keeping arg[0] and the environment",
+    function()
+      local r = U.script([[
+        local P = require "brood.process"
+        local env_before = 0
+        for _ in pairs(P.env) do env_before = env_before + 1 end
+        P.setproctitle("brood-worker: idle")
+        local cmdline = io.open("/proc/self/cmdline"):read("a")
+        local comm = io.open("/proc/self/comm"):read("l")
+        local ps = io.popen("ps -o args= -p " .. P.pid()):read("l")
+        local env_after = 0
+        for _ in pairs(P.env) do env_after = env_after + 1 end
+        print(("%q"):format(cmdline))
+        print(comm)
+        print(ps)
+        print(arg[0], env_before == env_after, os.getenv("HOME"))
+        P.setproctitle("second")
+        print(("%q"):format(io.open("/proc/self/cmdline"):read("a")))
+      ]], {}, {env = {HOME = "/home/x"}})
+      assert.are.equal(0, r.code, r.err)
+      local lines = {}
+      for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.are.equal('"brood-worker: idle\\0"', lines[1])
+      assert.are.equal("brood-worker: i", lines[2])  -- comm keeps 15 bytes
+      assert.are.equal("brood-worker: idle", lines[3])
+      assert.are.equal(r.path .. "\ttrue\t/home/x", lines[4])
+      assert.are.equal('"second\\0"', lines[5])
+    end)
+
+  it("raises the errno when it cannot read /proc (EMFILE past RLIMIT_NOFILE)", function()
+    local r = U.script([[
+      local P = require "brood.process"
+      P.setrlimit("NOFILE", 3)
+      local ok, err = pcall(P.setproctitle, "x")
+      print(ok, err.errno, err.syscall)
+    ]])
+    assert.are.equal("false\tEMFILE\topen\n", r.out)
+  end)
+end)
+
+describe("Process resource limits", function()
+  U.guard(before_each, after_each)
+
+  it("getrlimit returns soft and hard limits, by name or constant", function()
+    local soft, hard = P.getrlimit("NOFILE")
+    assert.are.equal("integer", math.type(soft))
+    assert.is_true(soft <= hard)
+    assert.are.same({soft, hard}, {P.getrlimit("RLIMIT_NOFILE")})
+    assert.are.same({soft, hard}, {P.getrlimit(P.RLIMIT_NOFILE)})
+    local r = U.sh("ulimit -Sn; ulimit -Hn")
+    local s2, h2 = r.out:match("(%S+)\n(%S+)")
+    assert.are.equal(tonumber(s2), soft)
+    assert.are.equal(h2 == "unlimited" and math.huge or tonumber(h2), hard)
+  end)
+
+  it("knows every RLIMIT of the platform", function()
+    for _, name in ipairs{"AS", "CORE", "CPU", "DATA", "FSIZE", "LOCKS", "MEMLOCK", "MSGQUEUE",
+                          "NICE", "NOFILE", "NPROC", "RSS", "RTPRIO", "RTTIME",
+                          "SIGPENDING", "STACK"} do
+      assert.are.equal("number", type(P["RLIMIT_" .. name]), name)
+      assert.are.equal("number", type((P.getrlimit(name))), name)
+    end
+  end)
+
+  it("reports unlimited as Process.RLIM_INFINITY (math.huge)", function()
+    assert.are.equal(math.huge, P.RLIM_INFINITY)
+    local _, hard = P.getrlimit("CPU")
+    assert.are.equal(math.huge, hard)
+  end)
+
+  it("setrlimit changes the limits a child and its programs see", function()
+    assert.are.equal(0, in_child(function()
+      P.setrlimit("NOFILE", 64, 128)
+      local s, h = P.getrlimit("NOFILE")
+      local out = io.popen("ulimit -Sn; ulimit -Hn"):read("a")
+      return (s == 64 and h == 128 and out == "64\n128\n") and 0 or 1
+    end))
+  end)
+
+  it("setrlimit without a hard limit sets both, as Ruby does", function()
+    assert.are.equal(0, in_child(function()
+      P.setrlimit("CORE", 0)
+      local s, h = P.getrlimit("CORE")
+      return (s == 0 and h == 0) and 0 or 1
+    end))
+  end)
+
+  it("accepts \"INFINITY\" and math.huge", function()
+    assert.are.equal(0, in_child(function()
+      P.setrlimit("CPU", "INFINITY", P.RLIM_INFINITY)
+      return P.getrlimit("CPU") == math.huge and 0 or 1
+    end))
+  end)
+
+  it("raises for unknown resources, bad values, and what the kernel refuses", function()
+    assert.has_error(function() P.getrlimit("NOPE") end,
+      "bad argument #1 to 'getrlimit' (unknown resource 'NOPE')")
+    assert.has_error(function() P.setrlimit("NOFILE", -1) end)
+    assert.has_error(function() P.setrlimit("NOFILE", 1.5) end)
+    local _, hard = P.getrlimit("NOFILE")
+    local err = raised(P.setrlimit, "NOFILE", hard, hard - 1)
+    assert.are.equal("EINVAL", err.errno)
+  end)
+end)
+
+describe("Process umask, chdir and getcwd", function()
+  U.guard(before_each, after_each)
+
+  it("umask sets and returns the previous mask; without an argument it only reads", function()
+    local old = P.umask(tonumber("027", 8))
+    assert.are.equal(tonumber("027", 8), P.umask())
+    assert.are.equal(tonumber("027", 8), P.umask())
+    assert.are.equal(tonumber("027", 8), P.umask("022"))
+    assert.are.equal(18, P.umask(old))
+    assert.are.equal(old, P.umask())
+    assert.has_error(function() P.umask("9") end)
+    assert.has_error(function() P.umask(4096) end)
+  end)
+
+  it("umask applies to files the process creates and is inherited", function()
+    local lfs = require "lfs"
+    local name = os.tmpname()
+    os.remove(name)
+    assert.are.equal(0, in_child(function()
+      P.umask("077")
+      local f = io.open(name, "w")
+      f:close()
+      local p = io.popen("sh -c umask")
+      local shown = p:read("l")
+      p:close()
+      return shown == "0077" and 0 or 1
+    end))
+    assert.are.equal("rw-------", lfs.attributes(name, "permissions"))
+    os.remove(name)
+  end)
+
+  it("chdir changes the directory and getcwd reads it", function()
+    local here = P.getcwd()
+    assert.are.equal(0, P.chdir("/tmp"))
+    assert.are.equal("/tmp", P.getcwd())
+    P.chdir(here)
+    assert.are.equal(here, P.getcwd())
+  end)
+
+  it("chdir(dir, fn) runs fn there, returns its results and comes back", function()
+    local here = P.getcwd()
+    local a, b = P.chdir("/", function() return P.getcwd(), "second" end)
+    assert.are.equal("/", a)
+    assert.are.equal("second", b)
+    assert.are.equal(here, P.getcwd())
+  end)
+
+  it("chdir(dir, fn) comes back even when fn raises", function()
+    local here = P.getcwd()
+    assert.has_error(function() P.chdir("/", function() error("inside") end) end)
+    assert.are.equal(here, P.getcwd())
+  end)
+
+  it("chdir() goes to HOME", function()
+    local here = P.getcwd()
+    local home = os.getenv("HOME")
+    P.chdir()
+    assert.are.equal(home, P.getcwd())
+    P.chdir(here)
+  end)
+
+  it("chdir to a missing directory raises ENOENT naming it", function()
+    local err = raised(P.chdir, "/nonexistent/dir")
+    assert.are.equal("ENOENT", err.errno)
+    assert.are.equal("chdir /nonexistent/dir: No such file or directory (ENOENT)",
+      tostring(err))
+  end)
+end)
+
+describe("Process priorities, clocks and times", function()
+  U.guard(before_each, after_each)
+
+  it("getpriority and setpriority work on this process", function()
+    local prio = P.getpriority("PROCESS", 0)
+    assert.are.equal(prio, P.getpriority(P.PRIO_PROCESS, P.pid()))
+    assert.are.equal(0, in_child(function()
+      P.setpriority("PROCESS", 0, prio + 3)
+      return P.getpriority("PROCESS", 0) == prio + 3 and 0 or 1
+    end))
+    assert.has_error(function() P.getpriority("NOPE", 0) end)
+  end)
+
+  it("clock_gettime reads clocks as float seconds or in a unit", function()
+    local t1 = P.clock_gettime("MONOTONIC")
+    local t2 = P.clock_gettime(P.CLOCK_MONOTONIC)
+    assert.are.equal("float", math.type(t1))
+    assert.is_true(t2 >= t1)
+    assert.is_true(math.abs(P.clock_gettime("REALTIME") - os.time()) < 2)
+    assert.are.equal("integer", math.type(P.clock_gettime("CLOCK_REALTIME", "nanosecond")))
+    assert.is_true(math.abs(P.clock_gettime("REALTIME", "second") - os.time()) <= 1)
+    assert.is_true(P.clock_gettime("PROCESS_CPUTIME_ID") > 0)
+    assert.has_error(function() P.clock_gettime("SUNDIAL") end)
+    assert.has_error(function() P.clock_gettime("MONOTONIC", "fortnight") end)
+  end)
+
+  it("times reports this process's and its children's CPU time", function()
+    local t = P.times()
+    for _, k in ipairs{"utime", "stime", "cutime", "cstime"} do
+      assert.are.equal("number", type(t[k]), k)
+    end
+    local pid = P.fork(function()
+      local stop = P.clock_gettime("PROCESS_CPUTIME_ID") + 0.05
+      while P.clock_gettime("PROCESS_CPUTIME_ID") < stop do end
+    end)
+    P.wait(pid)
+    local t2 = P.times()
+    assert.is_true(t2.cutime + t2.cstime >= t.cutime + t.cstime + 0.04)
+  end)
+end)
+
+describe("Process.fork", function()
+  U.guard(before_each, after_each)
+
+  it("returns the child's pid in the parent and nil in the child", function()
+    local pid = P.fork()
+    if pid == nil then P._exit(42) end
+    assert.are.equal("integer", math.type(pid))
+    local got, status = P.wait2(pid)
+    assert.are.equal(pid, got)
+    assert.are.equal(42, status.exitstatus)
+  end)
+
+  it("fork(fn) runs fn in the child and exits 0", function()
+    local ran = os.tmpname()
+    local pid = P.fork(function() io.open(ran, "w"):write("yes"):close() end)
+    local _, status = P.wait2(pid)
+    assert.are.equal(0, status.exitstatus)
+    assert.are.equal("yes", U.slurp(ran))
+    os.remove(ran)
+  end)
+
+  it("fork(fn) exits with the status fn chose through Process.exit", function()
+    local _, status = P.wait2(P.fork(function() P.exit(7) end))
+    assert.are.equal(7, status.exitstatus)
+  end)
+
+  it("an error in fn prints a traceback and exits 1", function()
+    local r = U.script([[
+      local P = require "brood.process"
+      local _, st = P.wait2(P.fork(function() local function inner() error("child broke") end
+        inner() end))
+      print(st.exitstatus)
+    ]])
+    assert.are.equal("1\n", r.out)
+    assert.matches("child broke\nstack traceback:", r.err)
+    assert.matches("in local 'inner'", r.err)
+  end)
+
+  it("flushes buffered output first: nothing is printed twice through a pipe", function()
+    local r = U.sh(U.quote(U.BROOD) .. [[ -e '
+      local P = require "brood.process"
+      io.write("before fork\n")
+      local pid = P.fork()
+      if pid == nil then io.write("child\n") P.exit(0) end
+      P.wait(pid)
+      io.write("parent\n")' | cat]])
+    assert.are.equal("before fork\nchild\nparent\n", r.out)
+  end)
+
+  it("reseeds math.random in each child", function()
+    local files = {os.tmpname(), os.tmpname()}
+    math.randomseed(1234)
+    for i = 1, 2 do
+      P.wait(P.fork(function()
+        local f = io.open(files[i], "w")
+        f:write(math.random(0, 2^40), " ", math.random(0, 2^40))
+        f:close()
+      end))
+    end
+    local a, b = U.slurp(files[1]), U.slurp(files[2])
+    os.remove(files[1])
+    os.remove(files[2])
+    assert.are_not.equal(a, b)
+  end)
+
+  it("keeps the parent's memory in the child, copy-on-write", function()
+    local arr = {1, 2, 3}
+    assert.are.equal(0, in_child(function()
+      arr[#arr + 1] = 4
+      return #arr == 4 and 0 or 1
+    end))
+    assert.are.equal(3, #arr)
+  end)
+
+  it("rejects a non-function", function()
+    assert.has_error(function() P.fork(42) end)
+  end)
+end)
+
+describe("Process.exit, _exit, abort and at_exit", function()
+  U.guard(before_each, after_each)
+
+  local function status_of(code)
+    return U.script("local P = require 'brood.process'\n" .. code)
+  end
+
+  it("exit() is 0, exit(n) is n, exit(true) 0 and exit(false) 1", function()
+    assert.are.equal(0, status_of("P.exit()").code)
+    assert.are.equal(22, status_of("P.exit(22)").code)
+    assert.are.equal(0, status_of("P.exit(true)").code)
+    assert.are.equal(1, status_of("P.exit(false)").code)
+  end)
+
+  it("runs at_exit functions last-registered first, then exits", function()
+    local r = status_of([[
+      P.at_exit(function() print("Last!") end)
+      P.at_exit(function() print("second to last") end)
+      P.exit(3)
+      print("not reached")]])
+    assert.are.equal("second to last\nLast!\n", r.out)
+    assert.are.equal(3, r.code)
+  end)
+
+  it("runs at_exit functions at the normal end of a script", function()
+    local r = status_of([[P.at_exit(function() print("Last!") end) print("main")]])
+    assert.are.equal("main\nLast!\n", r.out)
+    assert.are.equal(0, r.code)
+  end)
+
+  it("runs at_exit functions before an uncaught error is reported", function()
+    local r = status_of([[P.at_exit(function() io.stderr:write("at_exit\n") end) error("boom")]])
+    assert.are.equal(1, r.code)
+    assert.matches("^at_exit\n.*boom", r.err)
+  end)
+
+  it("reports a failing at_exit function, runs the others, and exits 1", function()
+    local r = status_of([[
+      P.at_exit(function() print("first") end)
+      P.at_exit(function() error("handler broke") end)
+      P.at_exit(function() print("third") end)]])
+    assert.are.equal("third\nfirst\n", r.out)
+    assert.matches("handler broke", r.err)
+    assert.are.equal(1, r.code)
+  end)
+
+  it("lets an at_exit function change the status with exit", function()
+    assert.are.equal(7, status_of("P.at_exit(function() P.exit(7) end) P.exit(3)").code)
+  end)
+
+  it("runs at_exit functions in a fork(fn) child, not after _exit", function()
+    local r = status_of([[
+      P.at_exit(function() print("at_exit in " .. (P.pid() == MAIN and "parent" or "child")) end)
+      MAIN = P.pid()
+      P.wait(P.fork(function() end))
+      P.wait(P.fork(function() P._exit(0) end))
+      print("parent done")]])
+    assert.are.equal("at_exit in child\nparent done\nat_exit in parent\n", r.out)
+  end)
+
+  it("_exit skips at_exit and buffered output, default status 1", function()
+    local r = status_of([[
+      P.at_exit(function() print("no") end)
+      io.stdout:setvbuf("full")
+      io.write("buffered")
+      P._exit()]])
+    assert.are.equal("", r.out)
+    assert.are.equal(1, r.code)
+    assert.are.equal(9, status_of("P._exit(9)").code)
+  end)
+
+  it("abort writes its message to stderr and exits 1 after at_exit", function()
+    local r = status_of([[P.at_exit(function() print("ae") end) P.abort("Parent process died...")]])
+    assert.are.equal("Parent process died...\n", r.err)
+    assert.are.equal("ae\n", r.out)
+    assert.are.equal(1, r.code)
+  end)
+
+  it("at_exit returns its function and rejects non-functions", function()
+    local r = status_of([[local f = function() end print(P.at_exit(f) == f)]])
+    assert.are.equal("true\n", r.out)
+    assert.has_error(function() P.at_exit("x") end)
+  end)
+
+  it("runs at_exit functions under stock lua5.4 when the state closes", function()
+    if os.getenv("BROOD_SANITIZED") then
+      pending("stock lua5.4 cannot load a sanitized brood.so; the plain build checks this")
+      return
+    end
+    local r = U.sh(("lua5.4 -e 'package.cpath = %q .. \";\" .. package.cpath; "
+      .. "require(\"brood.process\").at_exit(function() print(\"closing\") end)'"):format(
+      U.BUILD_ROOT .. "/lua/?.so"))
+    assert.are.equal("closing\n", r.out)
+  end)
+end)
+
+describe("Process.sleep", function()
+  U.guard(before_each, after_each)
+
+  it("sleeps for fractional seconds and returns the seconds slept, rounded", function()
+    local t0 = P.clock_gettime("MONOTONIC")
+    assert.are.equal(0, P.sleep(0.2))
+    local slept = P.clock_gettime("MONOTONIC") - t0
+    assert.is_true(slept >= 0.2 and slept < 1, tostring(slept))
+    assert.are.equal(1, P.sleep(0.6))
+    assert.are.equal(0, P.sleep(0))
+  end)
+
+  it("without an argument sleeps until the process is signalled", function()
+    local pid = P.fork(function() P.sleep() end)
+    assert.is_truthy(U.eventually(function() return U.procstate(pid) == "S" end))
+    P.kill("TERM", pid)
+    local _, status = P.wait2(pid)
+    assert.are.equal(15, status.termsig)
+  end)
+
+  it("rejects negative and non-numeric durations", function()
+    assert.has_error(function() P.sleep(-1) end)
+    assert.has_error(function() P.sleep("soon") end)
+  end)
+end)
+
+describe("Process.wait family", function()
+  U.guard(before_each, after_each)
+
+  it("wait returns the pid of the child that exited", function()
+    local pid = P.fork(function() end)
+    assert.are.equal(pid, P.wait())
+  end)
+
+  it("wait2 and waitpid2 return the pid and a status", function()
+    local pid = P.fork(function() P.exit(111) end)
+    local got, status = P.wait2()
+    assert.are.equal(pid, got)
+    assert.are.equal(111, status.exitstatus)
+    pid = P.fork(function() P.exit(112) end)
+    got, status = P.waitpid2(pid)
+    assert.are.equal(pid, got)
+    assert.are.equal(112, status.exitstatus)
+  end)
+
+  it("waitpid waits for the given child only", function()
+    local favourite = P.fork(function() P.exit(77) end)
+    local middle = P.fork(function() P.sleep(0.2) P.exit(1) end)
+    local pid, status = P.waitpid2(favourite)
+    assert.are.equal(favourite, pid)
+    assert.are.equal(77, status.exitstatus)
+    assert.are.equal(middle, P.waitpid(middle))
+  end)
+
+  it("returns nil with WNOHANG when no child has exited yet", function()
+    local pid = P.fork(function() P.sleep(10) end)
+    assert.is_nil(P.wait(-1, P.WNOHANG))
+    assert.is_nil(P.wait2(pid, P.WNOHANG))
+    P.kill("KILL", pid)
+    assert.are.equal(pid, P.wait(pid))
+  end)
+
+  it("raises ECHILD when there is nothing to wait for", function()
+    local err = raised(P.wait)
+    assert.are.equal("ECHILD", err.errno)
+    assert.are.equal(10, err.code)
+    assert.are.equal("waitpid", err.syscall)
+    assert.are.equal("No child processes", err.message)
+    assert.are.equal("waitpid: No child processes (ECHILD)", tostring(err))
+    assert.are.equal("ECHILD", raised(P.wait, -1, P.WNOHANG).errno)
+  end)
+
+  it("queues exit statuses: two children exit while the parent sleeps, both are reaped",
+    function()
+      local a = P.fork(function() P.exit(1) end)
+      local b = P.fork(function() P.exit(2) end)
+      local first = P.wait()
+      local other = first == a and b or a
+      assert.is_truthy(U.eventually(function() return U.procstate(other) == "Z" end))
+      local second = P.wait()
+      local got = {[first] = true, [second] = true}
+      assert.is_true(got[a] and got[b])
+    end)
+
+  it("waits for the own process group with 0 and for another group with -pgid", function()
+    local other = P.fork(function() P.setpgid(0, 0) P.sleep(0.2) end)
+    P.setpgid(other, other)
+    local mine = P.fork(function() end)
+    assert.are.equal(mine, P.wait(0))
+    assert.are.equal(other, P.wait(-other))
+  end)
+
+  it("reports a stopped child with WUNTRACED", function()
+    local pid = P.fork(function() P.sleep(10) end)
+    P.kill("STOP", pid)
+    local got, status = P.wait2(pid, P.WUNTRACED)
+    assert.are.equal(pid, got)
+    assert.is_true(status.stopped)
+    assert.are.equal(19, status.stopsig)
+    assert.is_nil(status.success)
+    assert.is_nil(status.exitstatus)
+    assert.are.equal(("pid %d stopped SIGSTOP (signal 19)"):format(pid), tostring(status))
+    P.kill("KILL", pid)
+    P.wait(pid)
+  end)
+
+  it("waitall reaps every child and returns {pid, status} pairs in reap order", function()
+    assert.are.same({}, P.waitall())
+    local pids = {}
+    for i = 1, 3 do pids[i] = P.fork(function() P.exit(i) end) end
+    local all = P.waitall()
+    assert.are.equal(3, #all)
+    local byPid = {}
+    for _, r in ipairs(all) do byPid[r[1]] = r[2].exitstatus end
+    for i = 1, 3 do assert.are.equal(i, byPid[pids[i]]) end
+    assert.are.equal(all[3][2], P.last_status())
+  end)
+
+  it("leaves a zombie, state Z in /proc, until the wait; none after", function()
+    local pid = P.fork(function() end)
+    assert.is_truthy(U.eventually(function() return U.procstate(pid) == "Z" end),
+      "the exited child shows as a zombie")
+    P.wait(pid)
+    assert.is_nil(U.procstate(pid))
+  end)
+
+  it("rejects unknown flags", function()
+    assert.has_error(function() P.wait(-1, 12345) end)
+  end)
+end)
+
+describe("Process status objects", function()
+  U.guard(before_each, after_each)
+
+  it("describe a normal exit", function()
+    local pid = P.fork(function() P.exit(3) end)
+    local _, s = P.wait2(pid)
+    assert.are.equal(pid, s.pid)
+    assert.are.equal(3, s.exitstatus)
+    assert.is_nil(s.termsig)
+    assert.is_nil(s.stopsig)
+    assert.is_false(s.success)
+    assert.is_true(s.exited)
+    assert.is_false(s.signaled)
+    assert.is_false(s.stopped)
+    assert.is_false(s.coredump)
+    assert.are.equal(3 * 256, s:to_i())
+    assert.are.equal(("pid %d exit 3"):format(pid), tostring(s))
+    assert.are.equal(("#<brood.Status: pid %d exit 3>"):format(pid), s:inspect())
+  end)
+
+  it("describe success", function()
+    local _, s = P.wait2(P.fork(function() end))
+    assert.is_true(s.success)
+    assert.are.equal(0, s.exitstatus)
+  end)
+
+  it("describe death by a signal", function()
+    local pid = P.fork(function() P.sleep(10) end)
+    P.kill("KILL", pid)
+    local _, s = P.wait2(pid)
+    assert.are.equal(9, s.termsig)
+    assert.is_true(s.signaled)
+    assert.is_nil(s.exitstatus)
+    assert.is_nil(s.success)
+    assert.are.equal(("pid %d SIGKILL (signal 9)"):format(pid), tostring(s))
+  end)
+
+  it("say when a core was dumped", function()
+    local pid = P.fork(function()
+      P.setrlimit("CORE", P.RLIM_INFINITY)
+      P.chdir(os.getenv("TMPDIR") or "/tmp")
+      P.kill("QUIT", P.pid())
+    end)
+    local _, s = P.wait2(pid)
+    assert.are.equal(3, s.termsig)
+    if s.coredump then  -- the kernel's core_pattern may forbid dumps
+      assert.are.equal(("pid %d SIGQUIT (signal 3) (core dumped)"):format(pid), tostring(s))
+    end
+    local _, s2 = P.wait2(P.fork(function() P.setrlimit("CORE", 0) P.kill("QUIT", P.pid()) end))
+    assert.is_false(s2.coredump)
+    os.remove((os.getenv("TMPDIR") or "/tmp") .. "/core")
+  end)
+
+  it("compare equal by raw status, as Ruby's ==", function()
+    local _, a = P.wait2(P.fork(function() P.exit(5) end))
+    local _, b = P.wait2(P.fork(function() P.exit(5) end))
+    local _, c = P.wait2(P.fork(function() P.exit(6) end))
+    assert.is_true(a == b)
+    assert.is_false(a == c)
+    assert.are.equal(a:to_i(), b:to_i())
+  end)
+
+  it("last_status is the status of the last wait", function()
+    local r = U.script([[
+      local P = require "brood.process"
+      print(P.last_status())
+      local pid = P.fork(function() P.exit(9) end)
+      P.wait(pid)
+      print(P.last_status().exitstatus, P.last_status().pid == pid)]])
+    assert.are.equal("nil\n9\ttrue\n", r.out)
+  end)
+end)
+
+describe("Process.detach", function()
+  U.guard(before_each, after_each)
+
+  it("reaps the child without anyone joining: no zombie is left", function()
+    local pid = P.fork(function() end)
+    local h = P.detach(pid)
+    assert.are.equal(pid, h.pid)
+    assert.is_truthy(U.eventually(function() return U.procstate(pid) == nil end),
+      "the detached child was reaped")
+    h = nil  -- luacheck: ignore
+    collectgarbage()
+  end)
+
+  it("join returns the status; join(timeout) returns nil while it runs", function()
+    local h = P.detach(P.fork(function() P.sleep(0.3) P.exit(4) end))
+    assert.is_true(h:alive())
+    assert.is_nil(h:join(0.01))
+    local s = h:join()
+    assert.are.equal(4, s.exitstatus)
+    assert.are.equal(h.pid, s.pid)
+    assert.is_false(h:alive())
+    assert.are.equal(4, h:join(0).exitstatus)
+  end)
+
+  it("does not take other children's statuses", function()
+    local detached = P.fork(function() P.sleep(0.1) P.exit(6) end)
+    local h = P.detach(detached)
+    local other = P.fork(function() P.sleep(0.2) P.exit(5) end)
+    local pid, status = P.wait2(other)
+    assert.are.equal(other, pid)
+    assert.are.equal(5, status.exitstatus)
+    assert.are.equal(6, h:join().exitstatus)
+  end)
+
+  it("rejects a bad pid", function()
+    assert.has_error(function() P.detach(0) end)
+    assert.has_error(function() P.detach("x") end)
+  end)
+end)
+
+describe("Process.kill", function()
+  U.guard(before_each, after_each)
+
+  local function killed_by(sig)
+    local pid = P.fork(function() P.sleep(10) end)
+    assert.are.equal(1, P.kill(sig, pid))
+    local _, s = P.wait2(pid)
+    return s.termsig
+  end
+
+  it("takes names with or without SIG, and numbers", function()
+    assert.are.equal(15, killed_by("TERM"))
+    assert.are.equal(15, killed_by("SIGTERM"))
+    assert.are.equal(9, killed_by(9))
+    assert.are.equal(10, killed_by("USR1"))
+    assert.are.equal(34, killed_by("RTMIN"))  -- glibc keeps 32 and 33 for itself
+  end)
+
+  it("probes with signal 0 and counts the processes signalled", function()
+    assert.are.equal(2, P.kill(0, P.pid(), P.pid()))
+    local pid = P.fork(function() end)
+    P.wait(pid)
+    local err = raised(P.kill, 0, pid)
+    assert.are.equal("ESRCH", err.errno)
+    assert.are.equal(tostring(pid), err.subject)
+  end)
+
+  it("signals a process group with a negative pid or a negative signal", function()
+    local leader = P.fork(function()
+      P.setpgid(0, 0)
+      P.fork(function() P.sleep(10) end)
+      P.wait()  -- killed with its child before this returns
+    end)
+    P.setpgid(leader, leader)
+    P.kill("-TERM", leader)
+    local _, s = P.wait2(leader)
+    assert.are.equal(15, s.termsig)
+    local leader2 = P.fork(function() P.setpgid(0, 0) P.sleep(10) end)
+    P.setpgid(leader2, leader2)
+    P.kill("KILL", -leader2)
+    _, s = P.wait2(leader2)
+    assert.are.equal(9, s.termsig)
+  end)
+
+  it("rejects unknown signals and missing pids", function()
+    assert.has_error(function() P.kill("SIGFOO", 1) end,
+      "bad argument #1 to 'kill' (unknown signal 'SIGFOO')")
+    assert.has_error(function() P.kill("TERM") end)
+    assert.has_error(function() P.kill(999, 1) end)
+  end)
+end)
+
+describe("Process.daemon", function()
+  U.guard(before_each, after_each)
+
+  local function daemon_report(args)
+    local out = os.tmpname()
+    local r = U.script(([[
+      local P = require "brood.process"
+      local original = P.pid()
+      P.daemon(%s)
+      local f = io.open(%q, "w")
+      f:write(original, " ", P.pid(), " ", P.ppid(), " ", P.getsid(), " ", P.getpgrp(), " ",
+        P.getcwd(), " ", io.open("/proc/self/fd/0") and
+        require("lfs").symlinkattributes("/proc/self/fd/0", "target") or "none", "\n")
+      f:close()]]):format(args, out))
+    local line = U.eventually(function()
+      local s = U.slurp(out)
+      return s:match("\n$") and s
+    end)
+    os.remove(out)
+    return r, line
+  end
+
+  it("detaches: the original exits 0, the daemon is in a new session it does not lead",
+    function()
+      local r, line = daemon_report("")
+      assert.are.equal(0, r.code)
+      assert.are.equal("", r.out)
+      local original, pid, _, sid, pgrp, cwd, stdin =
+        line:match("^(%d+) (%d+) (%d+) (%d+) (%d+) (%S+) (%S+)")
+      assert.are_not.equal(original, pid)
+      assert.are_not.equal(pid, sid)      -- not a session leader: no terminal, ever
+      assert.are.equal(sid, pgrp)         -- the session the first child made
+      assert.are_not.equal(original, sid)
+      assert.are.equal("/", cwd)
+      assert.are.equal("/dev/null", stdin)
+    end)
+
+  it("keeps the directory and streams with nochdir and noclose", function()
+    local _, line = daemon_report("true, true")
+    local cwd, stdin = line:match("(%S+) (%S+)\n$")
+    assert.are_not.equal("/", cwd)
+    assert.are_not.equal("/dev/null", stdin)
+  end)
+end)

@@ -1,0 +1,361 @@
+/*
+** lifecycle.c -- how a brood process begins and ends: Process.fork,
+** Process.daemon, Process.exit, Process._exit, Process.abort and
+** Process.at_exit.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lualib.h>
+
+#include "common.h"
+
+#define ATEXIT_KEY "brood.process.at_exit"  /* { fn, fn, ... } */
+
+
+/*
+** {======================================================
+** at_exit and exit
+** =======================================================
+*/
+
+/* Message handler for at_exit functions and fork(fn) children: the
+** message (or an error object's __tostring) with a traceback. */
+static int traceback(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      msg = lua_tostring(L, -1);
+    else
+      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+
+/* Runs the function on top of the stack (no arguments) in protected mode;
+** on error prints "brood: <message and traceback>" on stderr. Returns 1
+** if it raised. */
+static int call_reporting(lua_State *L) {
+  int base = lua_gettop(L);
+  int failed;
+  lua_pushcfunction(L, traceback);
+  lua_insert(L, base);
+  failed = lua_pcall(L, 0, 0, base) != LUA_OK;
+  if (failed) {
+    fflush(stdout);
+    fprintf(stderr, "brood: %s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  lua_remove(L, base);
+  return failed;
+}
+
+
+int brood_run_atexit(lua_State *L) {
+  int failed = 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, ATEXIT_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  /* Last registered first. Each is taken off the list before it runs, so
+  ** a handler that calls Process.exit does not run twice. */
+  for (;;) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    if (n == 0) break;
+    lua_rawgeti(L, -1, n);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, n);
+    failed |= call_reporting(L);
+  }
+  lua_pop(L, 1);
+  return failed;
+}
+
+
+/* __gc of the at_exit list's sentinel: a host that closes its state
+** without having called exit (stock lua5.4 at the end of a script) still
+** runs the handlers. */
+static int atexit_gc(lua_State *L) {
+  brood_run_atexit(L);
+  return 0;
+}
+
+
+/* Process.at_exit(fn) -> fn. Runs at Process.exit, at the normal end of a
+** script (after an uncaught error too, before it is printed), and at the
+** end of a fork(fn) child -- last registered first. Not after _exit or
+** exec. */
+static int process_at_exit(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  brood_checknargs(L, 1);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, ATEXIT_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, ATEXIT_KEY);
+    lua_newuserdatauv(L, 0, 0);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, atexit_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, ATEXIT_KEY ".sentinel");
+  }
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pushvalue(L, 1);
+  return 1;
+}
+
+
+/* exit status argument: nil/true -> 0, false -> 1, or an integer. */
+static int exitcode(lua_State *L, int arg, int def) {
+  if (lua_isnoneornil(L, arg)) return def;
+  if (lua_isboolean(L, arg)) return lua_toboolean(L, arg) ? EXIT_SUCCESS : EXIT_FAILURE;
+  return (int)(luaL_checkinteger(L, arg) & 0xff);
+}
+
+
+/* Ends the process as Process.exit does: at_exit functions (a failing
+** one turns status 0 into 1), buffered output flushed, exit(3). The Lua
+** state is not closed: a forked child must not walk (and so copy) its
+** parent's heap on the way out. */
+void brood_exit(lua_State *L, int code) {
+  if (brood_run_atexit(L) && code == 0) code = EXIT_FAILURE;
+  brood_io_flushall();
+  exit(code);
+}
+
+
+/* Process.exit([code]) -- code: integer, true (0) or false (1); default 0. */
+static int process_exit(lua_State *L) {
+  int code = exitcode(L, 1, EXIT_SUCCESS);
+  brood_checknargs(L, 1);
+  brood_exit(L, code);
+  return 0;
+}
+
+
+/* Process._exit([code]) -- ends at once: no at_exit, no flushing (Ruby's
+** exit!). Default status 1. */
+static int process__exit(lua_State *L) {
+  int code = exitcode(L, 1, EXIT_FAILURE);
+  brood_checknargs(L, 1);
+  _exit(code);
+  return 0;
+}
+
+
+/* Process.abort([msg]) -- msg to stderr, then exit(1). */
+static int process_abort(lua_State *L) {
+  const char *msg = luaL_optstring(L, 1, NULL);
+  brood_checknargs(L, 1);
+  if (msg) {
+    brood_io_flushall();
+    fprintf(stderr, "%s\n", msg);
+    fflush(stderr);
+  }
+  brood_exit(L, EXIT_FAILURE);
+  return 0;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** fork
+** =======================================================
+*/
+
+/*
+** A fresh random seed in a new child: math.random must not repeat the
+** parent's (or a sibling's) stream. Lua 5.4's own default seed mixes the
+** time and an address, both the same in every child forked within one
+** second.
+**
+** The parent looks up math.random's generator state beforehand (Lua 5.4
+** keeps xoshiro256**'s 4 x 64 bits in a userdata upvalue), so that the
+** child only has to fill it from getrandom: one system call, and no walk
+** through the Lua API, whose code pages -- not copied at fork -- would
+** each cost the child a page fault. Any non-zero state is a valid
+** xoshiro256** state. If the state is not where it is expected, the child
+** calls math.randomseed instead.
+*/
+static void *random_state(lua_State *L) {
+  void *state = NULL;
+  int top = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  /* Lua 5.4's math.random and math.randomseed are C functions sharing
+  ** one 32-byte state as upvalue 1; anything else (a script's own
+  ** random, another Lua) is left to math.randomseed. */
+  if (lua_getfield(L, -1, LUA_MATHLIBNAME) == LUA_TTABLE &&
+      lua_getfield(L, -1, "random") == LUA_TFUNCTION && lua_iscfunction(L, -1) &&
+      lua_getfield(L, -2, "randomseed") == LUA_TFUNCTION && lua_iscfunction(L, -1) &&
+      lua_getupvalue(L, -2, 1) != NULL && lua_getupvalue(L, -2, 1) != NULL &&
+      lua_type(L, -1) == LUA_TUSERDATA && lua_rawlen(L, -1) == 32 &&
+      lua_rawequal(L, -1, -2))
+    state = lua_touserdata(L, -1);
+  lua_settop(L, top);
+  return state;
+}
+
+
+static void reseed(lua_State *L, void *state) {
+  uint64_t seed[4];
+  if (getrandom(seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    seed[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 20);
+    seed[1] = (uint64_t)ts.tv_sec ^ (uint64_t)getppid();
+    seed[2] = seed[0] * 0x9e3779b97f4a7c15u;
+    seed[3] = seed[1] * 0xbf58476d1ce4e5b9u | 1;
+  }
+  if (state) {
+    seed[3] |= 1;  /* never the all-zero state */
+    memcpy(state, seed, sizeof seed);
+    return;
+  }
+  {
+    int top = lua_gettop(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, LUA_MATHLIBNAME) == LUA_TTABLE &&
+        lua_getfield(L, -1, "randomseed") == LUA_TFUNCTION) {
+      lua_pushinteger(L, (lua_Integer)seed[0]);
+      lua_pushinteger(L, (lua_Integer)seed[1]);
+      lua_pcall(L, 2, 0, 0);
+    }
+    lua_settop(L, top);
+  }
+}
+
+
+/*
+** fork(2) the brood way. Buffered output (C stdio and brood IO objects)
+** is flushed first, so nothing written before the fork comes out twice.
+** All signals are blocked across the fork, so that the child can forget
+** the parent's pending signals and get its own wake-up pipe before any
+** signal of its own is recorded. Returns what fork returns, errno kept.
+*/
+int brood_fork(lua_State *L) {
+  sigset_t all, old;
+  pid_t pid;
+  int err;
+  void *state = random_state(L);
+  brood_io_flushall();
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  pid = fork();
+  err = errno;
+  if (pid == 0) brood_sig_forked();
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid == 0) reseed(L, state);
+  errno = err;
+  return pid;
+}
+
+
+/*
+** Process.fork([fn]) -> pid in the parent; nil in the child.
+** With fn, the child runs fn() and ends as Process.exit does (status 0
+** unless fn exits otherwise); an error escaping fn is printed with its
+** traceback (after the at_exit functions, as Ruby does) and the child
+** exits with status 1.
+*/
+static int process_fork(lua_State *L) {
+  int with_fn = !lua_isnoneornil(L, 1);
+  pid_t pid;
+  if (with_fn) luaL_checktype(L, 1, LUA_TFUNCTION);
+  brood_checknargs(L, 1);
+  pid = brood_fork(L);
+  if (pid < 0) return brood_syserror(L, "fork");
+  if (pid > 0) {
+    lua_pushinteger(L, pid);
+    return 1;
+  }
+  if (!with_fn) {
+    lua_pushnil(L);
+    return 1;
+  }
+  {
+    int base, failed;
+    lua_settop(L, 1);
+    lua_pushcfunction(L, traceback);
+    lua_insert(L, 1);
+    base = 1;
+    failed = lua_pcall(L, 0, 0, base) != LUA_OK;
+    if (!failed) brood_exit(L, EXIT_SUCCESS);
+    brood_run_atexit(L);
+    brood_io_flushall();
+    fprintf(stderr, "brood: %s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    exit(EXIT_FAILURE);
+  }
+  return 0;
+}
+
+
+/*
+** Process.daemon([nochdir[, noclose]]) -> 0, in the daemon.
+** The book's and rack's steps: fork (the original process exits 0 at
+** once, without at_exit), setsid (a new session, no controlling
+** terminal), fork again (the daemon is no session leader, so it can
+** never acquire a terminal), chdir "/" (unless nochdir), and stdin,
+** stdout, stderr onto /dev/null (unless noclose). Only the grandchild
+** returns.
+*/
+static int process_daemon(lua_State *L) {
+  int nochdir = lua_toboolean(L, 1);
+  int noclose = lua_toboolean(L, 2);
+  pid_t pid;
+  brood_checknargs(L, 2);
+  pid = brood_fork(L);
+  if (pid < 0) return brood_syserror(L, "fork");
+  if (pid > 0) _exit(EXIT_SUCCESS);
+  if (setsid() < 0) return brood_syserror(L, "setsid");
+  pid = brood_fork(L);
+  if (pid < 0) return brood_syserror(L, "fork");
+  if (pid > 0) _exit(EXIT_SUCCESS);
+  if (!nochdir && chdir("/") != 0) return brood_raise(L, "chdir", "/", errno);
+  if (!noclose) {
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0) return brood_raise(L, "open", "/dev/null", errno);
+    if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+      int err = errno;
+      close(fd);
+      return brood_raise(L, "dup2", NULL, err);
+    }
+    if (fd > 2) close(fd);
+  }
+  lua_pushinteger(L, 0);
+  return 1;
+}
+
+/* }====================================================== */
+
+
+static const luaL_Reg lifecycle_funcs[] = {
+  {"fork", process_fork},
+  {"daemon", process_daemon},
+  {"exit", process_exit},
+  {"_exit", process__exit},
+  {"abort", process_abort},
+  {"at_exit", process_at_exit},
+  {NULL, NULL}
+};
+
+
+void brood_open_lifecycle(lua_State *L) {
+  luaL_setfuncs(L, lifecycle_funcs, 0);
+}
