@@ -13,7 +13,7 @@
 --             (metric "time" in seconds, or "rate" in operations/second).
 
 local build = assert(arg[1], "usage: brood bench/run.lua BUILD_DIR [options] [workloads]")
-local rounds, runs = 5, 10
+local rounds, runs = 9, 10
 local files = {}
 do
   local i = 2
@@ -24,7 +24,7 @@ do
   end
 end
 if #files == 0 then
-  files = {"startup"}
+  files = {"startup", "process"}
 end
 
 local IMPLS = {

@@ -1,0 +1,40 @@
+-- fork + wait: what every forking server and job worker pays per child.
+-- Goal: within 1.3x of C, ahead of Ruby, Python and luaposix; and brood
+-- must not touch a big heap in the child (copy-on-write).
+local function impls(n, mb)
+  return {
+    c = {"@bench-fork_wait", n, mb},
+    brood = {"@brood", "bench/programs/fork_wait.lua", n, mb},
+    ruby = {"ruby", "bench/programs/fork_wait.rb", n, mb},
+    python = {"@python", "bench/programs/fork_wait.py", n, mb},
+    luaposix = {"lua5.3", "bench/programs/fork_wait_posix.lua", n, mb},
+  }
+end
+
+local function goal(limit)
+  return function(v)
+    if not (v.brood and v.c) then return nil end
+    local r = v.brood / v.c
+    local ahead = true
+    for _, k in ipairs{"ruby", "python", "luaposix"} do
+      if v[k] and v[k] <= v.brood then ahead = false end
+    end
+    return r <= limit and ahead, ("brood = %.2f× C%s"):format(r, ahead and ", fastest runtime"
+      or ", not the fastest runtime")
+  end
+end
+
+return {
+  {
+    name = "fork + wait round trip",
+    kind = "internal", metric = "time",
+    impls = impls("2000", "0"),
+    goal = "≤ 1.3× C, ahead of the rest", check = goal(1.3),
+  },
+  {
+    name = "fork + wait with 100 MB of heap",
+    kind = "internal", metric = "time",
+    impls = impls("300", "100"),
+    goal = "≤ 1.3× C, ahead of the rest", check = goal(1.3),
+  },
+}
