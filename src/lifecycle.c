@@ -212,55 +212,70 @@ static void *random_state(lua_State *L) {
 }
 
 
-static void reseed(lua_State *L, void *state) {
-  uint64_t seed[4];
-  if (getrandom(seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+/* 256 fresh bits, drawn in the parent before the fork. */
+static void draw_seed(uint64_t seed[4]) {
+  if (getrandom(seed, 4 * sizeof seed[0], GRND_NONBLOCK) != (ssize_t)(4 * sizeof seed[0])) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     seed[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 20);
-    seed[1] = (uint64_t)ts.tv_sec ^ (uint64_t)getppid();
-    seed[2] = seed[0] * 0x9e3779b97f4a7c15u;
-    seed[3] = seed[1] * 0xbf58476d1ce4e5b9u | 1;
+    seed[1] = (uint64_t)ts.tv_sec * 0x9e3779b97f4a7c15u;
+    seed[2] = seed[0] * 0xbf58476d1ce4e5b9u;
+    seed[3] = seed[1] ^ (uint64_t)clock();
   }
+  seed[3] |= 1;  /* never the all-zero state */
+}
+
+
+/* In the child: install the seed. */
+static void reseed(lua_State *L, void *state, const uint64_t seed[4]) {
+  int top;
   if (state) {
-    seed[3] |= 1;  /* never the all-zero state */
-    memcpy(state, seed, sizeof seed);
+    memcpy(state, seed, 4 * sizeof seed[0]);
     return;
   }
-  {
-    int top = lua_gettop(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    if (lua_getfield(L, -1, LUA_MATHLIBNAME) == LUA_TTABLE &&
-        lua_getfield(L, -1, "randomseed") == LUA_TFUNCTION) {
-      lua_pushinteger(L, (lua_Integer)seed[0]);
-      lua_pushinteger(L, (lua_Integer)seed[1]);
-      lua_pcall(L, 2, 0, 0);
-    }
-    lua_settop(L, top);
+  top = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, LUA_MATHLIBNAME) == LUA_TTABLE &&
+      lua_getfield(L, -1, "randomseed") == LUA_TFUNCTION) {
+    lua_pushinteger(L, (lua_Integer)seed[0]);
+    lua_pushinteger(L, (lua_Integer)seed[1]);
+    lua_pcall(L, 2, 0, 0);
   }
+  lua_settop(L, top);
 }
 
 
 /*
 ** fork(2) the brood way. Buffered output (C stdio and brood IO objects)
 ** is flushed first, so nothing written before the fork comes out twice.
-** All signals are blocked across the fork, so that the child can forget
-** the parent's pending signals and get its own wake-up pipe before any
-** signal of its own is recorded. Returns what fork returns, errno kept.
+** The child forgets the parent's pending signals; when traps are set,
+** all signals are blocked across the fork so that none of the child's
+** own can be recorded before that reset. The child also gets a fresh
+** math.random seed.
+**
+** Everything else is kept out of the child's path: right after a fork
+** each page the child touches -- data it writes, and every code page it
+** runs for the first time -- costs it a page fault, and the parent waits
+** for that. Returns what fork returns, errno kept.
 */
 int brood_fork(lua_State *L) {
   sigset_t all, old;
   pid_t pid;
   int err;
+  int block = brood_sig_handling();
   void *state = random_state(L);
+  uint64_t seed[4];
+  draw_seed(seed);
   brood_io_flushall();
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
+  if (block) {
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+  }
   pid = fork();
   err = errno;
   if (pid == 0) brood_sig_forked();
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (pid == 0) reseed(L, state);
+  if (block) pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid == 0) reseed(L, state, seed);
   errno = err;
   return pid;
 }
