@@ -60,6 +60,14 @@ int brood_raise(lua_State *L, const char *syscall, const char *subject, int err)
 /* Raises for the current errno: the usual case right after a failed call. */
 int brood_syserror(lua_State *L, const char *syscall);
 
+/*
+** Message handler for lua_pcall: the message -- or an error object's
+** __tostring -- followed by a traceback. Unlike lua5.4's, error objects
+** get a traceback too: brood raises them for failed system calls, and
+** where they failed matters.
+*/
+int brood_traceback(lua_State *L);
+
 /* }====================================================== */
 
 

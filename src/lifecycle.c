@@ -28,28 +28,13 @@
 ** =======================================================
 */
 
-/* Message handler for at_exit functions and fork(fn) children: the
-** message (or an error object's __tostring) with a traceback. */
-static int traceback(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      msg = lua_tostring(L, -1);
-    else
-      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  }
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
-
-
 /* Runs the function on top of the stack (no arguments) in protected mode;
 ** on error prints "brood: <message and traceback>" on stderr. Returns 1
 ** if it raised. */
 static int call_reporting(lua_State *L) {
   int base = lua_gettop(L);
   int failed;
-  lua_pushcfunction(L, traceback);
+  lua_pushcfunction(L, brood_traceback);
   lua_insert(L, base);
   failed = lua_pcall(L, 0, 0, base) != LUA_OK;
   if (failed) {
@@ -306,7 +291,7 @@ static int process_fork(lua_State *L) {
   {
     int base, failed;
     lua_settop(L, 1);
-    lua_pushcfunction(L, traceback);
+    lua_pushcfunction(L, brood_traceback);
     lua_insert(L, 1);
     base = 1;
     failed = lua_pcall(L, 0, 0, base) != LUA_OK;

@@ -68,29 +68,10 @@ int interp_report(lua_State *L, int status) {
 }
 
 
-/*
-** Message handler for every chunk: the message (an error object's
-** __tostring if it has one) followed by a traceback. Unlike lua5.4,
-** error objects get a traceback too: brood raises them for every
-** failed system call, and where it failed matters.
-*/
-static int msghandler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      msg = lua_tostring(L, -1);
-    else
-      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  }
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
-
-
 int interp_docall(lua_State *L, int narg, int nres) {
   int status;
   int base = lua_gettop(L) - narg;
-  lua_pushcfunction(L, msghandler);
+  lua_pushcfunction(L, brood_traceback);
   lua_insert(L, base);
   status = lua_pcall(L, narg, nres, base);
   lua_remove(L, base);
