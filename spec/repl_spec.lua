@@ -95,6 +95,23 @@ describe("REPL", function()
     assert.matches("interrupted!", t)
   end)
 
+  it("runs the user's INT trap instead of its own, and never reinstalls its own", function()
+    local t = repl({
+      "prompt",
+      "send hits = 0 Signal.trap('INT', function() hits = hits + 1 print('hit' .. hits) end)\\n",
+      "prompt", "send \\x03", "expect hit1",
+      "send print('line ' .. 'kept')\\n", "expect line kept",
+      "prompt", "send print('lo' .. 'oping') while hits < 3 do end print('loop ' .. 'finished')\\n",
+      "expect looping", "send \\x03", "expect hit2", "send \\x03", "expect hit3",
+      "expect loop finished",
+      "prompt", "send Signal.trap('INT', 'DEFAULT')\\n",
+      "prompt", "send print('spin' .. 'ning') while true do end\\n", "expect spinning",
+      "send \\x03", "expect interrupted!",
+      "prompt", "send \\x04", "eof"})
+    assert.not_matches("hit4", t)
+    assert.matches("exit 0\n$", t)
+  end)
+
   it("keeps a persistent history", function()
     local hist = os.tmpname()
     os.remove(hist)

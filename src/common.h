@@ -16,6 +16,7 @@
 
 /* Metatable (and type) names; they also serve as registry keys. */
 #define BROOD_ERROR_TYPE  "brood.Error"
+#define BROOD_HANDLERS_KEY "brood.signal.handlers"  /* signo -> trap function */
 
 /* Module openers (exported: brood.so is loaded by stock Lua as an
 ** all-in-one library, so require "brood.process" finds
@@ -193,6 +194,16 @@ int brood_sig_wait(lua_State *L, int fd, int events, double deadline);
 /* Wakes brood_sig_wait (async-signal-safe; for brood's helper threads). */
 void brood_sig_notify(void);
 
+/* The wake-up pipe's read end, created on first use (-1, errno set, if it
+** cannot be). For brood's own use: unlike brood_signal_fd it does not ask
+** for a byte on every signal. */
+int brood_sig_pipe(void);
+
+/* A caller that polls the wake-up pipe itself announces it (+1) before
+** its last check for pending signals, and withdraws (-1) after the poll;
+** signals then write to the pipe. */
+void brood_sig_waiting(int delta);
+
 /*
 ** Makes sure SIGCHLD wakes brood_sig_wait, installing brood's own
 ** catcher (which runs nothing) when CHLD has its default action. Returns
@@ -210,8 +221,9 @@ int brood_sig_chldwake(lua_State *L);
 */
 int brood_checksignal(lua_State *L, int arg, int *negative);
 
-/* The name of a signal without "SIG" (written to buf for real-time
-** ones), or NULL. */
+/* The name of a signal without "SIG" (written to buf, of at least
+** BROOD_SIGNAME_MAX bytes, for real-time ones), or NULL. */
+#define BROOD_SIGNAME_MAX 32
 const char *brood_signame(int signo, char *buf, size_t size);
 
 /* Pushes a table name -> number of every signal of the platform. */
@@ -245,6 +257,16 @@ int brood_sig_handling(void);
 ** raises "interrupted!" in the running code instead of killing the
 ** process. */
 void brood_sig_replmode(lua_State *L);
+
+/* Installs brood's os.execute and io.popen (stdlib.c): as Lua's, but
+** the programs they start get SIGPIPE at its default action. */
+void brood_patch_stdlib(lua_State *L);
+
+/* How many trap functions have run (Signal.pause's latch). */
+unsigned long brood_sig_ran(void);
+
+/* True in the REPL, where INT's default is "interrupt the running code". */
+int brood_sig_replactive(void);
 
 /* }====================================================== */
 

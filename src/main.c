@@ -281,6 +281,7 @@ static int pmain(lua_State *L) {
   luaL_openlibs(L);
   brood_openlibs(L);
   brood_sig_tracking(L);
+  brood_patch_stdlib(L);
   createargtable(L, argv, argc, script);
   lua_gc(L, LUA_GCGEN, 0, 0);
   if (!(args & HAS_BIG_E) && handle_luainit(L) != LUA_OK) return lua_error(L);

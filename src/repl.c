@@ -77,11 +77,17 @@ static int check_signals(lua_State *L) {
 ** line being typed must be dropped: Ctrl-C (the REPL's interrupt) or an
 ** error raised by a handler, which is reported.
 */
+static void redraw(void);
+
 static int handle_signals(void) {
   int status;
+  unsigned long ran = brood_sig_ran();
   lua_pushcfunction(replL, check_signals);
   status = interp_docall(replL, 0, 0);
-  if (status == LUA_OK) return 0;
+  if (status == LUA_OK) {
+    if (brood_sig_ran() != ran) redraw();  /* a trap handler may have printed */
+    return 0;
+  }
   {
     const char *msg = lua_tostring(replL, -1);
     if (msg && strncmp(msg, "interrupted!", 12) == 0) lua_pop(replL, 1);
@@ -123,9 +129,10 @@ static void stdin_nonblock(int on) {
 */
 static int read_byte(unsigned char *c) {
   struct pollfd p[2];
-  int sigfd = brood_signal_fd();
+  int sigfd = brood_sig_pipe();
   for (;;) {
     ssize_t n;
+    int r;
     if (brood_sig_pending() && handle_signals()) {
       errno = EINTR;
       return -1;
@@ -135,7 +142,11 @@ static int read_byte(unsigned char *c) {
     p[1].fd = sigfd;
     p[1].events = POLLIN;
     p[0].revents = p[1].revents = 0;
-    if (poll(p, sigfd >= 0 ? 2 : 1, -1) < 0) {
+    brood_sig_waiting(1);
+    r = brood_sig_pending() ? 0 : poll(p, sigfd >= 0 ? 2 : 1, -1);
+    brood_sig_waiting(-1);
+    if (r == 0) continue;  /* a signal came just before the poll */
+    if (r < 0) {
       if (errno == EINTR) continue;
       return -1;
     }
@@ -220,6 +231,15 @@ static int repl_getc(EditLine *e, wchar_t *wc) {
 }
 
 
+/* Shows the prompt and the line being typed again, on a fresh line. */
+static void redraw(void) {
+  if (el) {
+    fflush(stdout);
+    ed.set(el, EL_REFRESH);
+  }
+}
+
+
 static void editor_open(void) {
   HistEvent ev;
   const char *h = getenv("BROOD_HISTORY");
@@ -272,6 +292,7 @@ static void save_line(const char *line) {
 
 static void editor_open(void) {}
 static void editor_close(void) {}
+static void redraw(void) {}
 static void save_line(const char *line) { (void)line; }
 
 #endif

@@ -1,637 +1,15 @@
 /*
-** signal.c -- brood.signal and the signal delivery core.
-**
-** How a signal reaches a Lua handler:
-**
-**   1. The C handler (on_signal) only bumps hits[signo], sets 'any',
-**      writes one byte to the self-pipe and arms a count hook on the Lua
-**      thread that is running. It never touches Lua data and never
-**      allocates, so it is async-signal-safe.
-**   2. Lua handlers run at the next safe point, in the interrupted thread:
-**      either the hook (within an instruction of running Lua code) or a
-**      brood blocking call, which waits on the self-pipe next to its own
-**      fd and so wakes at once (brood_sig_wait).
-**
-** The hook is armed on whichever coroutine is running: brood replaces
-** coroutine.resume and coroutine.wrap with versions that keep 'running'
-** up to date. Arming saves the thread's own hook (debug.sethook's) and
-** disarming puts it back, so a script's hook is never lost; brood's
-** debug.sethook/gethook disarm around the call so they see and set only
-** the script's hook.
-**
-** The process-wide variables below are the ones signals force on us:
-** a signal belongs to the process, not to a Lua state. One Lua state
-** (the "owner") handles signals at a time.
+** signal.c -- brood.signal: Ruby's Signal module and Kernel#trap, plus
+** Signal.pause. Delivery itself -- how a caught signal reaches the Lua
+** handler stored here -- is in sigcore.c.
 */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <lualib.h>
 
 #include "common.h"
-
-#if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
-#error "brood needs lock-free atomics to be async-signal-safe"
-#endif
-
-/* Registry keys */
-#define HANDLERS_KEY "brood.signal.handlers"  /* signo -> Lua function */
-#define GUARD_KEY    "brood.signal.guard"     /* to-be-closed dispatch guard */
-#define OWNER_KEY    "brood.signal.owner"     /* __gc sentinel of the owner */
-
-
-/*
-** {======================================================
-** Process-wide state
-** =======================================================
-*/
-
-static atomic_uint hits[NSIG];        /* signals received, not yet handled */
-static atomic_int any;                 /* hint: some hits[] may be nonzero */
-static int wakefd[2] = {-1, -1};       /* self-pipe: [0] polled, [1] written */
-static volatile sig_atomic_t wake_stale; /* forked: the pipe is the parent's */
-
-static _Atomic(lua_State *) running;   /* Lua thread to arm the hook on */
-static atomic_int armed;               /* 1 while our hook is installed */
-static lua_State *armed_L;             /* ...on this thread, replacing: */
-static lua_Hook saved_hook;
-static int saved_mask, saved_count;
-
-static lua_State *owner;               /* main thread of the owning state */
-static int dispatching;                /* handlers running (no nesting) */
-
-/* What dispatch does for each signal (BROOD_SIGACT_*). Written and read
-** only by the thread running Lua (the C handler only reads it). */
-static unsigned char action[NSIG];
-static int nhandled;  /* signals whose action runs something in Lua */
-
-/* }====================================================== */
-
-
-static void sig_hook(lua_State *L, lua_Debug *ar);
-
-/*
-** Installs our hook on the running thread, remembering that thread's own
-** hook. Called from the C handler, and from normal code to re-arm. The
-** compare-and-swap makes sure only one caller arms at a time.
-*/
-static void arm(void) {
-  int expected = 0;
-  lua_State *L;
-  if (!atomic_compare_exchange_strong(&armed, &expected, 1)) return;
-  L = atomic_load(&running);
-  if (L == NULL) {
-    atomic_store(&armed, 0);
-    return;
-  }
-  armed_L = L;
-  saved_hook = lua_gethook(L);
-  saved_mask = lua_gethookmask(L);
-  saved_count = lua_gethookcount(L);
-  lua_sethook(L, sig_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
-}
-
-
-/* Puts back the hook our arming replaced. While 'armed' is still 1 the
-** C handler cannot arm again, so the restore cannot race with it; a
-** signal arriving meanwhile is recorded in hits[] and 'any', which
-** every caller checks afterwards. */
-static void disarm(void) {
-  if (!atomic_load(&armed)) return;
-  lua_sethook(armed_L, saved_hook, saved_mask, saved_count);
-  armed_L = NULL;
-  atomic_store(&armed, 0);
-}
-
-
-static void wake(void) {
-  if (wakefd[1] >= 0) {
-    char c = 0;
-    ssize_t n = write(wakefd[1], &c, 1);  /* full pipe: already readable */
-    (void)n;
-  }
-}
-
-
-static void on_signal(int signo) {
-  int saved_errno = errno;
-  /* brood's own CHLD catcher only wakes blocking calls (wait) so they
-  ** look again; there is nothing to run, so no hook. */
-  if (action[signo] != BROOD_SIGACT_WAKE) {
-    atomic_fetch_add(&hits[signo], 1);
-    atomic_store(&any, 1);
-    arm();
-  }
-  wake();
-  errno = saved_errno;
-}
-
-
-void brood_sig_notify(void) {
-  int saved_errno = errno;
-  wake();
-  errno = saved_errno;
-}
-
-
-static void drain(void) {
-  char buf[64];
-  if (wakefd[0] < 0 || wake_stale) return;  /* never empty the parent's pipe */
-  while (read(wakefd[0], buf, sizeof buf) > 0) {}
-}
-
-
-static lua_State *mainthread(lua_State *L) {
-  lua_State *m;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
-  m = lua_tothread(L, -1);
-  lua_pop(L, 1);
-  return m;
-}
-
-
-/* Takes one pending hit, lowest signal number first; 0 if none. */
-static int take_hit(void) {
-  int s;
-  for (s = 1; s < NSIG; s++) {
-    unsigned n = atomic_load(&hits[s]);
-    while (n > 0) {
-      if (atomic_compare_exchange_weak(&hits[s], &n, n - 1)) return s;
-    }
-  }
-  return 0;
-}
-
-
-static int hits_left(void) {
-  int s;
-  for (s = 1; s < NSIG; s++)
-    if (atomic_load(&hits[s])) return 1;
-  return 0;
-}
-
-
-/*
-** Runs the action of one signal. A Lua handler is called directly (not
-** under pcall) so that an error keeps its traceback and unwinds to the
-** interrupted code like any error raised there.
-*/
-static void run_action(lua_State *L, int signo) {
-  switch (action[signo]) {
-    case BROOD_SIGACT_LUA:
-      lua_getfield(L, LUA_REGISTRYINDEX, HANDLERS_KEY);
-      lua_rawgeti(L, -1, signo);
-      lua_remove(L, -2);
-      if (lua_isfunction(L, -1)) {
-        lua_pushinteger(L, signo);
-        lua_call(L, 1, 0);
-      }
-      else lua_pop(L, 1);
-      break;
-    case BROOD_SIGACT_EXIT:
-      lua_getglobal(L, "require");
-      lua_pushliteral(L, "brood.process");
-      lua_call(L, 1, 1);
-      lua_getfield(L, -1, "exit");
-      lua_call(L, 0, 0);  /* does not return */
-      lua_pop(L, 1);
-      break;
-    case BROOD_SIGACT_INTERRUPT:
-      luaL_error(L, "interrupted!");
-      break;
-    default:  /* not (or no longer) ours to handle: nothing to run */
-      break;
-  }
-}
-
-
-/* __close of the dispatch guard: runs however dispatch ends, error
-** included. Signals left pending (the handler raised before the others
-** ran) are handled at the next safe point. */
-static int guard_close(lua_State *L) {
-  (void)L;
-  dispatching = 0;
-  if (hits_left()) {
-    atomic_store(&any, 1);
-    arm();
-  }
-  return 0;
-}
-
-
-/*
-** Runs the pending handlers in L. Nested calls (a signal arriving while
-** a handler runs) only drain the wake-up pipe: the outer loop re-scans
-** hits[] until it finds none, so the new signal runs right after the
-** current handler, never inside it and never lost.
-*/
-static void dispatch(lua_State *L) {
-  int signo, top;
-  if (!atomic_exchange(&any, 0)) return;
-  drain();
-  if (dispatching || owner == NULL || mainthread(L) != owner) return;
-  top = lua_gettop(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, GUARD_KEY);
-  lua_toclose(L, -1);
-  dispatching = 1;
-  while ((signo = take_hit()) != 0)
-    run_action(L, signo);
-  lua_closeslot(L, top + 1);
-  lua_settop(L, top);
-}
-
-
-static void sig_hook(lua_State *L, lua_Debug *ar) {
-  lua_Hook user = saved_hook;
-  int mask = saved_mask;
-  disarm();
-  /* Give the script's own hook the event it would have seen (line and
-  ** call hooks must not miss one; a count hook just restarts). */
-  if (user && ar->event != LUA_HOOKCOUNT && (mask & (1 << ar->event)))
-    user(L, ar);
-  dispatch(L);
-}
-
-
-void brood_sig_check(lua_State *L) {
-  if (!atomic_load(&any)) return;
-  disarm();
-  dispatch(L);
-}
-
-
-int brood_sig_pending(void) {
-  return atomic_load(&any) || hits_left();
-}
-
-
-/*
-** {======================================================
-** Coroutine tracking
-** =======================================================
-** Same behaviour as Lua's own coroutine.resume/wrap; the only addition
-** is that 'running' names the coroutine while it runs, so a signal's
-** hook lands where the code is.
-*/
-
-static int tracked_resume(lua_State *L, lua_State *co, int narg) {
-  int status, nres;
-  if (!lua_checkstack(co, narg)) {
-    lua_pushliteral(L, "too many arguments to resume");
-    return -1;
-  }
-  lua_xmove(L, co, narg);
-  /* L, the resumer, is the thread running now; co runs next. */
-  atomic_store(&running, co);
-  if (atomic_load(&armed) && armed_L == L) {  /* move the hook along */
-    disarm();
-    if (atomic_load(&any)) arm();
-  }
-  status = lua_resume(co, L, narg, &nres);
-  atomic_store(&running, L);
-  if (atomic_load(&armed) && armed_L == co) disarm();
-  if (atomic_load(&any)) arm();  /* handle it here, in the resumer */
-  if (status == LUA_OK || status == LUA_YIELD) {
-    if (!lua_checkstack(L, nres + 1)) {
-      lua_pop(co, nres);
-      lua_pushliteral(L, "too many results to resume");
-      return -1;
-    }
-    lua_xmove(co, L, nres);
-    return nres;
-  }
-  lua_xmove(co, L, 1);
-  return -1;
-}
-
-
-static int co_resume(lua_State *L) {
-  lua_State *co = lua_tothread(L, 1);
-  int r;
-  luaL_argexpected(L, co, 1, "thread");
-  r = tracked_resume(L, co, lua_gettop(L) - 1);
-  if (r < 0) {
-    lua_pushboolean(L, 0);
-    lua_insert(L, -2);
-    return 2;
-  }
-  lua_pushboolean(L, 1);
-  lua_insert(L, -(r + 1));
-  return r + 1;
-}
-
-
-static int co_auxwrap(lua_State *L) {
-  lua_State *co = lua_tothread(L, lua_upvalueindex(1));
-  int r = tracked_resume(L, co, lua_gettop(L));
-  if (r < 0) {
-    int stat = lua_status(co);
-    if (stat != LUA_OK && stat != LUA_YIELD) {  /* error in the coroutine */
-      stat = lua_resetthread(co);  /* close its to-be-closed variables */
-      lua_xmove(co, L, 1);
-    }
-    if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
-      luaL_where(L, 1);
-      lua_insert(L, -2);
-      lua_concat(L, 2);
-    }
-    return lua_error(L);
-  }
-  return r;
-}
-
-
-static int co_wrap(lua_State *L) {
-  lua_State *co;
-  luaL_checktype(L, 1, LUA_TFUNCTION);
-  co = lua_newthread(L);
-  lua_pushvalue(L, 1);
-  lua_xmove(L, co, 1);
-  lua_pushcclosure(L, co_auxwrap, 1);
-  return 1;
-}
-
-
-/*
-** debug.sethook and debug.gethook, wrapped: with every signal blocked,
-** take our hook off, let the original act on (or read) the script's own
-** hook, then re-arm over whatever the script set.
-*/
-static int db_hookcall(lua_State *L) {
-  sigset_t all, old;
-  int n;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  disarm();
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  n = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (atomic_load(&any)) arm();
-  if (n != LUA_OK) return lua_error(L);
-  return lua_gettop(L);
-}
-
-
-/* Replaces t[name] (t at the top of the stack) with f, keeping the
-** original as f's upvalue when 'wrap' is set. */
-static void replace_field(lua_State *L, const char *name, lua_CFunction f, int wrap) {
-  if (wrap) {
-    if (lua_getfield(L, -1, name) != LUA_TFUNCTION) {
-      lua_pop(L, 1);
-      return;
-    }
-    lua_pushcclosure(L, f, 1);
-  }
-  else lua_pushcfunction(L, f);
-  lua_setfield(L, -2, name);
-}
-
-
-/* Installs the tracking versions into the loaded coroutine and debug
-** libraries (whichever of them the state has). */
-void brood_sig_tracking(lua_State *L) {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  if (lua_getfield(L, -1, LUA_COLIBNAME) == LUA_TTABLE) {
-    replace_field(L, "resume", co_resume, 0);
-    replace_field(L, "wrap", co_wrap, 0);
-  }
-  lua_pop(L, 1);
-  if (lua_getfield(L, -1, LUA_DBLIBNAME) == LUA_TTABLE) {
-    lua_getfield(L, -1, "sethook");
-    if (lua_tocfunction(L, -1) != db_hookcall) {  /* not wrapped yet */
-      lua_pop(L, 1);
-      replace_field(L, "sethook", db_hookcall, 1);
-      replace_field(L, "gethook", db_hookcall, 1);
-    }
-    else lua_pop(L, 1);
-  }
-  lua_pop(L, 2);
-}
-
-/* }====================================================== */
-
-
-/*
-** {======================================================
-** Ownership and installation
-** =======================================================
-*/
-
-/* Puts every signal we caught back to the default action; used when the
-** owning state is closed, so no handler is left pointing into freed
-** memory. */
-static int owner_gc(lua_State *L) {
-  int s;
-  (void)L;
-  atomic_store(&running, NULL);
-  disarm();
-  for (s = 1; s < NSIG; s++) {
-    if (action[s] != BROOD_SIGACT_NONE) {
-      signal(s, SIG_DFL);
-      brood_sig_setaction(s, BROOD_SIGACT_NONE);
-    }
-  }
-  owner = NULL;
-  dispatching = 0;
-  return 0;
-}
-
-
-/*
-** The wake-up pipe, created on first use. After a fork the child shares
-** its parent's pipe until it needs one itself: then it makes its own
-** under the same numbers (so brood_signal_fd() stays valid). Doing this
-** lazily keeps fork cheap for children that never wait on anything.
-*/
-static int make_wakefd(void) {
-  int fds[2];
-  if (wakefd[0] >= 0 && !wake_stale) return 0;
-  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
-  if (wakefd[0] < 0) {
-    wakefd[0] = fds[0];
-    wakefd[1] = fds[1];
-    pthread_atfork(NULL, NULL, brood_sig_forked);  /* forks by anyone */
-    return 0;
-  }
-  if (dup3(fds[0], wakefd[0], O_CLOEXEC) < 0 || dup3(fds[1], wakefd[1], O_CLOEXEC) < 0) {
-    int err = errno;
-    close(fds[0]);
-    close(fds[1]);
-    errno = err;
-    return -1;
-  }
-  close(fds[0]);
-  close(fds[1]);
-  fcntl(wakefd[0], F_SETFL, O_NONBLOCK);
-  fcntl(wakefd[1], F_SETFL, O_NONBLOCK);
-  wake_stale = 0;
-  return 0;
-}
-
-
-void brood_sig_activate(lua_State *L) {
-  lua_State *m = mainthread(L);
-  if (owner == m) return;
-  if (owner != NULL)
-    luaL_error(L, "signals are already handled by another Lua state of this process");
-  if (make_wakefd() != 0) brood_syserror(L, "pipe2");
-  /* the owner sentinel: closes everything down with the state */
-  lua_newuserdatauv(L, 0, 0);
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, owner_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
-  lua_setfield(L, LUA_REGISTRYINDEX, OWNER_KEY);
-  /* the dispatch guard */
-  lua_createtable(L, 0, 0);
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, guard_close);
-  lua_setfield(L, -2, "__close");
-  lua_setmetatable(L, -2);
-  lua_setfield(L, LUA_REGISTRYINDEX, GUARD_KEY);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, HANDLERS_KEY);
-  lua_pop(L, 1);
-  brood_sig_tracking(L);
-  owner = m;
-  atomic_store(&running, m);
-}
-
-
-static int runs_lua(int act) {
-  return act == BROOD_SIGACT_LUA || act == BROOD_SIGACT_EXIT || act == BROOD_SIGACT_INTERRUPT;
-}
-
-
-void brood_sig_setaction(int signo, int act) {
-  nhandled += runs_lua(act) - runs_lua(action[signo]);
-  action[signo] = (unsigned char)act;
-}
-
-
-int brood_sig_install(int signo, int act, int restart) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = restart ? SA_RESTART : 0;
-  if (sigaction(signo, &sa, NULL) != 0) return -1;
-  brood_sig_setaction(signo, act);
-  return 0;
-}
-
-
-int brood_sig_handling(void) {
-  return nhandled > 0;
-}
-
-
-int brood_sig_action(int signo) {
-  return action[signo];
-}
-
-
-void brood_sig_forked(void) {
-  int s;
-  /* Only write what needs changing: right after a fork every page the
-  ** child writes is copied (a page fault each), and most children have
-  ** nothing pending. */
-  if (atomic_load(&any) || hits_left()) {
-    for (s = 1; s < NSIG; s++) atomic_store(&hits[s], 0);
-    atomic_store(&any, 0);
-  }
-  if (atomic_load(&armed)) disarm();
-  if (dispatching) dispatching = 0;
-  if (wakefd[0] >= 0 && !wake_stale) wake_stale = 1;
-}
-
-/* }====================================================== */
-
-
-/*
-** {======================================================
-** Waiting
-** =======================================================
-*/
-
-int brood_sig_wait(lua_State *L, int fd, int events, double deadline) {
-  struct pollfd p[2];
-  for (;;) {
-    int n = 0, r;
-    struct timespec ts, *tp = NULL;
-    brood_sig_check(L);
-    if (fd >= 0) {
-      p[n].fd = fd;
-      p[n].events = (short)events;
-      p[n].revents = 0;
-      n++;
-    }
-    if (wake_stale) make_wakefd();
-    if (wakefd[0] >= 0 && !wake_stale) {  /* process-wide: any state may use it */
-      p[n].fd = wakefd[0];
-      p[n].events = POLLIN;
-      p[n].revents = 0;
-      n++;
-    }
-    if (deadline >= 0) {
-      double left = deadline - brood_monotonic();
-      if (left < 0) left = 0;
-      ts.tv_sec = (time_t)left;
-      ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-      tp = &ts;
-    }
-    r = ppoll(p, (nfds_t)n, tp, NULL);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return brood_syserror(L, "poll");
-    }
-    if (fd >= 0 && p[0].revents) return p[0].revents;
-    if (n > (fd >= 0) && p[n - 1].revents) {  /* the wake-up pipe */
-      drain();
-      brood_sig_check(L);
-      return -1;
-    }
-    if (r == 0 && deadline >= 0 && brood_monotonic() >= deadline) return 0;
-  }
-}
-
-/* }====================================================== */
-
-
-/*
-** {======================================================
-** Embedding API (brood.h)
-** =======================================================
-*/
-
-BROOD_API int brood_signal_fd(void) {
-  if (make_wakefd() != 0) return -1;
-  return wakefd[0];
-}
-
-
-static int dispatch_protected(lua_State *L) {
-  brood_sig_check(L);
-  return 0;
-}
-
-
-BROOD_API int brood_signal_dispatch(lua_State *L) {
-  if (!atomic_load(&any)) return LUA_OK;
-  lua_pushcfunction(L, dispatch_protected);
-  return lua_pcall(L, 0, 0, 0);
-}
-
-/* }====================================================== */
 
 
 /*
@@ -734,7 +112,7 @@ int brood_checksignal(lua_State *L, int arg, int *negative) {
 void brood_pushsignals(lua_State *L) {
   size_t i;
   int s;
-  char buf[16];
+  char buf[BROOD_SIGNAME_MAX];
   lua_createtable(L, 0, (int)NSIGNAMES + 32);
   for (i = 0; i < NSIGNAMES; i++) {
     lua_pushinteger(L, signames[i].signo);
@@ -751,42 +129,158 @@ void brood_pushsignals(lua_State *L) {
 
 /*
 ** {======================================================
-** brood's CHLD wake-up, for blocking waits
+** trap
 ** =======================================================
 */
 
-int brood_sig_chldwake(lua_State *L) {
-  struct sigaction old;
-  if (owner != NULL && owner != mainthread(L)) return 0;  /* another state's */
-  if (owner == NULL) brood_sig_activate(L);
-  if (action[SIGCHLD] == BROOD_SIGACT_LUA || action[SIGCHLD] == BROOD_SIGACT_WAKE ||
-      action[SIGCHLD] == BROOD_SIGACT_EXIT)
-    return 1;
-  if (sigaction(SIGCHLD, NULL, &old) != 0) return 0;
-  if (old.sa_handler == SIG_IGN) return 0;  /* children reap themselves */
-  if (old.sa_handler != SIG_DFL) return 0;  /* a host's handler: leave it */
-  return brood_sig_install(SIGCHLD, BROOD_SIGACT_WAKE, 1) == 0;
+/* How a signal is set, as trap reports it back. */
+enum { DISP_UNSET, DISP_DEFAULT, DISP_SYSTEM_DEFAULT, DISP_IGNORE, DISP_EXIT, DISP_LUA };
+
+static unsigned char disp[NSIG];  /* signals are per process */
+
+#define EXIT_TRAP_KEY "brood.signal.exit_trap"
+
+
+/* The handler argument: a function, a disposition name, or nil (Ruby:
+** nil ignores). */
+static int checkhandler(lua_State *L, int arg) {
+  static const char *const names[] = {"IGNORE", "SIG_IGN", "", "DEFAULT", "SIG_DFL",
+                                      "SYSTEM_DEFAULT", "EXIT", NULL};
+  static const int kinds[] = {DISP_IGNORE, DISP_IGNORE, DISP_IGNORE, DISP_DEFAULT,
+                              DISP_DEFAULT, DISP_SYSTEM_DEFAULT, DISP_EXIT};
+  if (lua_isfunction(L, arg)) return DISP_LUA;
+  if (lua_isnoneornil(L, arg)) {
+    if (lua_isnone(L, arg)) luaL_argerror(L, arg, "handler expected");
+    return DISP_IGNORE;
+  }
+  if (lua_type(L, arg) != LUA_TSTRING)
+    return luaL_typeerror(L, arg, "function or handler name");
+  return kinds[luaL_checkoption(L, arg, NULL, names)];
 }
 
-/* }====================================================== */
+
+/* Pushes what trap(signo, ...) replaces, in the forms trap accepts: the
+** function, "DEFAULT", "SYSTEM_DEFAULT", "IGNORE", "EXIT" -- or nil for a
+** handler brood did not install (a host's). */
+static void pushprevious(lua_State *L, int signo) {
+  struct sigaction old;
+  switch (disp[signo]) {
+    case DISP_LUA:
+      lua_getfield(L, LUA_REGISTRYINDEX, BROOD_HANDLERS_KEY);
+      lua_rawgeti(L, -1, signo);
+      lua_remove(L, -2);
+      return;
+    case DISP_EXIT: lua_pushliteral(L, "EXIT"); return;
+    case DISP_IGNORE: lua_pushliteral(L, "IGNORE"); return;
+    case DISP_DEFAULT: lua_pushliteral(L, "DEFAULT"); return;
+    case DISP_SYSTEM_DEFAULT: lua_pushliteral(L, "SYSTEM_DEFAULT"); return;
+    default: break;
+  }
+  if (sigaction(signo, NULL, &old) != 0 || old.sa_handler == SIG_DFL)
+    lua_pushliteral(L, "DEFAULT");
+  else if (old.sa_handler == SIG_IGN)
+    lua_pushliteral(L, "IGNORE");
+  else if (brood_sig_action(signo) != BROOD_SIGACT_NONE)
+    lua_pushliteral(L, "DEFAULT");  /* brood's own: the REPL's Ctrl-C, CHLD wake-up */
+  else
+    lua_pushnil(L);
+}
+
+
+static void setdisposition(lua_State *L, int signo, void (*h)(int)) {
+  if (signal(signo, h) == SIG_ERR) brood_syserror(L, "sigaction");
+  brood_sig_setaction(signo, BROOD_SIGACT_NONE);
+}
+
+
+/* The at_exit function behind trap("EXIT", fn): runs the current one. */
+static int run_exit_trap(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, EXIT_TRAP_KEY) == LUA_TFUNCTION) {
+    lua_pushinteger(L, 0);
+    lua_call(L, 1, 0);
+  }
+  return 0;
+}
+
+
+/* trap("EXIT", handler): a function to run when the process exits. */
+static int trap_exit(lua_State *L, int kind) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, EXIT_TRAP_KEY) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "DEFAULT");
+  }
+  if (kind == DISP_LUA) {
+    if (!disp[0]) {  /* first time: hook into at_exit */
+      lua_getglobal(L, "require");
+      lua_pushliteral(L, "brood.process");
+      lua_call(L, 1, 1);
+      lua_getfield(L, -1, "at_exit");
+      lua_pushcfunction(L, run_exit_trap);
+      lua_call(L, 1, 0);
+      lua_pop(L, 1);
+      disp[0] = DISP_LUA;
+    }
+    lua_pushvalue(L, 2);
+  }
+  else lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, EXIT_TRAP_KEY);
+  return 1;
+}
 
 
 /*
-** {======================================================
-** The REPL's Ctrl-C
-** =======================================================
+** Signal.trap(signal, handler) -> the previous handler.
+** handler: a function (called with the signal number), "IGNORE" /
+** "SIG_IGN" / "" / nil, "DEFAULT" / "SIG_DFL" (brood's default: the REPL
+** turns INT into an interrupt, otherwise the system's), "SYSTEM_DEFAULT",
+** or "EXIT" (Process.exit when the signal arrives). Functions run in the
+** interrupted Lua thread at the next safe point, never inside the C
+** handler; trapped signals are caught with SA_RESTART, so no system call
+** fails with EINTR because of them.
 */
-
-void brood_sig_replmode(lua_State *L) {
-  struct sigaction old;
+static int signal_trap(lua_State *L) {
+  int signo = brood_checksignal(L, 1, NULL);
+  int kind = checkhandler(L, 2);
+  brood_checknargs(L, 2);
+  if (signo == 0) return trap_exit(L, kind);
+  if (signo == SIGKILL || signo == SIGSTOP) {
+    lua_pushfstring(L, "SIG%s cannot be trapped: no process can catch or ignore it",
+                    signo == SIGKILL ? "KILL" : "STOP");
+    return luaL_argerror(L, 1, lua_tostring(L, -1));
+  }
+  if (signo == SIGSEGV || signo == SIGBUS || signo == SIGILL || signo == SIGFPE) {
+    char buf[BROOD_SIGNAME_MAX];
+    lua_pushfstring(L, "SIG%s is reserved: it reports a fault of the running code, "
+                    "which no Lua handler can serve safely",
+                    brood_signame(signo, buf, sizeof buf));
+    return luaL_argerror(L, 1, lua_tostring(L, -1));
+  }
   brood_sig_activate(L);
-  /* A REPL started with INT ignored (in the background, under nohup)
-  ** keeps ignoring it. */
-  if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler == SIG_IGN) return;
-  /* No SA_RESTART: Ctrl-C must also cut short a blocking read of Lua's
-  ** own io library, as it does in the stock interpreter. */
-  if (brood_sig_install(SIGINT, BROOD_SIGACT_INTERRUPT, 0) != 0)
-    brood_syserror(L, "sigaction");
+  pushprevious(L, signo);
+  lua_getfield(L, LUA_REGISTRYINDEX, BROOD_HANDLERS_KEY);
+  if (kind == DISP_LUA) lua_pushvalue(L, 2);
+  else lua_pushnil(L);
+  lua_rawseti(L, -2, signo);
+  lua_pop(L, 1);
+  switch (kind) {
+    case DISP_LUA:
+    case DISP_EXIT:
+      if (brood_sig_install(signo, kind == DISP_LUA ? BROOD_SIGACT_LUA : BROOD_SIGACT_EXIT, 1) != 0)
+        return brood_syserror(L, "sigaction");
+      break;
+    case DISP_IGNORE:
+      setdisposition(L, signo, SIG_IGN);
+      break;
+    case DISP_SYSTEM_DEFAULT:
+      setdisposition(L, signo, SIG_DFL);
+      break;
+    default:  /* DEFAULT: brood's own default */
+      if (signo == SIGINT && brood_sig_replactive()) brood_sig_replmode(L);
+      else setdisposition(L, signo, SIG_DFL);
+      break;
+  }
+  disp[signo] = (unsigned char)kind;
+  return 1;
 }
 
 /* }====================================================== */
@@ -798,7 +292,65 @@ void brood_sig_replmode(lua_State *L) {
 ** =======================================================
 */
 
+/* Signal.list() -> {name = number}: every signal of the platform,
+** real-time ones included, and EXIT = 0. */
+static int signal_list(lua_State *L) {
+  brood_checknargs(L, 0);
+  brood_pushsignals(L);
+  return 1;
+}
+
+
+/* Signal.signame(number) -> "INT" (no "SIG"), or nil. */
+static int signal_signame(lua_State *L) {
+  char buf[BROOD_SIGNAME_MAX];
+  lua_Integer n = luaL_checkinteger(L, 1);
+  const char *name = (n >= 0 && n < NSIG) ? brood_signame((int)n, buf, sizeof buf) : NULL;
+  brood_checknargs(L, 1);
+  if (name) lua_pushstring(L, name);
+  else lua_pushnil(L);
+  return 1;
+}
+
+
+/*
+** Signal.pause([timeout]) -> true once a trap handler has run since the
+** previous pause returned (at once if one already has); false when
+** timeout seconds pass first. A latch rather than pause(2): a handler
+** that ran between kill() and pause() is not missed.
+*/
+static int signal_pause(lua_State *L) {
+  static unsigned long seen;
+  double deadline = -1;
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Number t = luaL_checknumber(L, 1);
+    luaL_argcheck(L, t >= 0, 1, "timeout must not be negative");
+    deadline = brood_monotonic() + t;
+  }
+  brood_checknargs(L, 1);
+  brood_sig_activate(L);
+  for (;;) {
+    int r;
+    brood_sig_check(L);
+    if (brood_sig_ran() != seen) {
+      seen = brood_sig_ran();
+      lua_pushboolean(L, 1);
+      return 1;
+    }
+    r = brood_sig_wait(L, -1, 0, deadline);
+    if (r == 0 && brood_sig_ran() == seen) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+  }
+}
+
+
 static const luaL_Reg signal_funcs[] = {
+  {"trap", signal_trap},
+  {"list", signal_list},
+  {"signame", signal_signame},
+  {"pause", signal_pause},
   {NULL, NULL}
 };
 

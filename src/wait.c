@@ -48,7 +48,7 @@ static Status *checkstatus(lua_State *L, int arg) {
 
 /* Ruby's Process::Status#to_s. */
 static void pushdescription(lua_State *L, const Status *s) {
-  char buf[16];
+  char buf[BROOD_SIGNAME_MAX];
   int raw = s->raw;
   if (WIFEXITED(raw))
     lua_pushfstring(L, "pid %I exit %d", s->pid, WEXITSTATUS(raw));
@@ -386,7 +386,7 @@ static int process_detach(lua_State *L) {
   w->pid = pid;
   w->creator = getpid();
   h->w = w;
-  if (brood_signal_fd() < 0) {  /* join() sleeps on the wake-up pipe */
+  if (brood_sig_pipe() < 0) {  /* join() sleeps on the wake-up pipe */
     free(w);
     h->w = NULL;
     return brood_syserror(L, "pipe2");

@@ -3,6 +3,8 @@
 ** Prints TAP.
 */
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,7 +88,26 @@ int main(void) {
   ok(brood_signal_dispatch(L) == LUA_OK && lua_gettop(L) == 0,
      "dispatch with nothing pending is a no-op");
 
+  ok(run(L, "hits = 0 require('brood.signal').trap('USR1', function() hits = hits + 1 end) "
+            "return true"), "a script traps USR1");
+  raise(SIGUSR1);
+  {
+    struct pollfd p = {fd, POLLIN, 0};
+    ok(poll(&p, 1, 5000) == 1 && (p.revents & POLLIN), "the signal fd is readable when a signal is pending");
+  }
+  ok(brood_signal_dispatch(L) == LUA_OK && run(L, "return hits == 1"),
+     "brood_signal_dispatch runs the handler");
+  ok(brood_signal_dispatch(L) == LUA_OK && run(L, "return hits == 1"),
+     "a second dispatch runs nothing");
+  ok(run(L, "require('brood.signal').trap('USR1', function() error('handler failed') end) "
+            "return true"), "a script traps USR1 with a failing handler");
+  raise(SIGUSR1);
+  ok(brood_signal_dispatch(L) == LUA_ERRRUN && strstr(lua_tostring(L, -1), "handler failed"),
+     "a handler's error comes back as the dispatch status, message on the stack");
+  lua_settop(L, 0);
+
   lua_close(L);
+  ok(signal(SIGUSR1, SIG_DFL) == SIG_DFL, "closing the owning state restored the default action");
   L = newstate();
   brood_openlibs(L);
   ok(run(L, "return require('brood.process').pid() > 1"),

@@ -1,0 +1,22 @@
+--[[ruby
+# 第一个 ruby 会话
+puts Process.pid
+sleep # 以便于有时间发送信号
+
+# 第二个 ruby 会话中发出下列命令来使用信号终结第一个会话：
+Process.kill(:INT, <pid of first session>)
+--]]
+-- The book uses two terminals. Here the first "session" is a child and
+-- this process plays the second one.
+local Process = require "brood.process"
+
+local first = Process.fork(function()
+  -- first session
+  print(Process.pid())
+  Process.sleep()  -- time to receive a signal
+end)
+
+-- second session: end the first with INT (INTERRUPT)
+Process.sleep(0.2)  -- (let the first print its pid)
+Process.kill("INT", first)
+print(select(2, Process.wait2(first)))

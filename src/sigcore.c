@@ -1,0 +1,761 @@
+/*
+** sigcore.c -- how a signal reaches a Lua handler (the module itself,
+** brood.signal, is in signal.c).
+**
+** How a signal reaches a Lua handler:
+**
+**   1. The C handler (on_signal) only bumps hits[signo], sets 'any',
+**      writes one byte to the self-pipe and arms a count hook on the Lua
+**      thread that is running. It never touches Lua data and never
+**      allocates, so it is async-signal-safe.
+**   2. Lua handlers run at the next safe point, in the interrupted thread:
+**      either the hook (within an instruction of running Lua code) or a
+**      brood blocking call, which waits on the self-pipe next to its own
+**      fd and so wakes at once (brood_sig_wait).
+**
+** The hook is armed on whichever coroutine is running: brood replaces
+** coroutine.resume and coroutine.wrap with versions that keep 'running'
+** up to date. Arming saves the thread's own hook (debug.sethook's) and
+** disarming puts it back, so a script's hook is never lost; brood's
+** debug.sethook/gethook disarm around the call so they see and set only
+** the script's hook.
+**
+** The process-wide variables below are the ones signals force on us:
+** a signal belongs to the process, not to a Lua state. One Lua state
+** (the "owner") handles signals at a time.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lualib.h>
+
+#include "common.h"
+
+#if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
+#error "brood needs lock-free atomics to be async-signal-safe"
+#endif
+
+/* Registry keys */
+#define OWNER_KEY    "brood.signal.owner"     /* __gc sentinel of the owner */
+
+
+/*
+** {======================================================
+** Process-wide state
+** =======================================================
+*/
+
+static atomic_uint hits[NSIG];        /* signals received, not yet handled */
+static atomic_int any;                 /* hint: some hits[] may be nonzero */
+static int wakefd[2] = {-1, -1};       /* self-pipe: [0] polled, [1] written */
+static atomic_int waiters;             /* brood calls blocked on the pipe now */
+static atomic_int exported;            /* a host polls brood_signal_fd() */
+static atomic_int dirty;               /* bytes may be waiting in the pipe */
+static volatile sig_atomic_t wake_stale; /* forked: the pipe is the parent's */
+
+static _Atomic(lua_State *) running;   /* Lua thread to arm the hook on */
+static atomic_int armed;               /* 1 while our hook is installed */
+static lua_State *armed_L;             /* ...on this thread, replacing: */
+static lua_Hook saved_hook;
+static int saved_mask, saved_count;
+
+static lua_State *owner;               /* main thread of the owning state */
+static int handlers_ref = LUA_NOREF;   /* owner's registry refs, for speed: */
+static int guard_ref = LUA_NOREF;      /*   the handlers table, the guard, */
+static int dispatcher_ref = LUA_NOREF; /*   and the dispatcher's anchor */
+static lua_State *dispatcher;          /* thread running handlers (no nesting) */
+static unsigned long ran;              /* trap functions run so far */
+static int replactive;                 /* the REPL owns Ctrl-C by default */
+
+/* What dispatch does for each signal (BROOD_SIGACT_*). Written and read
+** only by the thread running Lua (the C handler only reads it). */
+static unsigned char action[NSIG];
+static int nhandled;  /* signals whose action runs something in Lua */
+
+/* }====================================================== */
+
+
+static void sig_hook(lua_State *L, lua_Debug *ar);
+
+/*
+** Installs our hook on the running thread, remembering that thread's own
+** hook. Called from the C handler, and from normal code to re-arm. The
+** compare-and-swap makes sure only one caller arms at a time.
+*/
+static void arm(void) {
+  int expected = 0;
+  lua_State *L;
+  if (!atomic_compare_exchange_strong(&armed, &expected, 1)) return;
+  L = atomic_load(&running);
+  if (L == NULL) {
+    atomic_store(&armed, 0);
+    return;
+  }
+  armed_L = L;
+  saved_hook = lua_gethook(L);
+  saved_mask = lua_gethookmask(L);
+  saved_count = lua_gethookcount(L);
+  lua_sethook(L, sig_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+
+/* Puts back the hook our arming replaced. While 'armed' is still 1 the
+** C handler cannot arm again, so the restore cannot race with it; a
+** signal arriving meanwhile is recorded in hits[] and 'any', which
+** every caller checks afterwards. */
+static void disarm(void) {
+  if (!atomic_load(&armed)) return;
+  lua_sethook(armed_L, saved_hook, saved_mask, saved_count);
+  armed_L = NULL;
+  atomic_store(&armed, 0);
+}
+
+
+static void wake(void) {
+  if (wakefd[1] >= 0) {
+    char c = 0;
+    ssize_t n = write(wakefd[1], &c, 1);  /* full pipe: already readable */
+    (void)n;
+    atomic_store(&dirty, 1);
+  }
+}
+
+
+/*
+** The C handler. A byte goes into the wake-up pipe only when something
+** may be blocked on it: a brood call that announced itself in 'waiters'
+** (it re-checks 'any' after announcing, so either it sees this signal or
+** this handler sees it), a host polling the exported fd, or -- always --
+** SIGCHLD, whose byte a blocking wait needs even when no handler is due.
+** Signals that find nobody waiting cost no system call at all.
+*/
+static void on_signal(int signo) {
+  int saved_errno = errno;
+  /* brood's own CHLD catcher only wakes blocking calls (wait) so they
+  ** look again; there is nothing to run, so no hook. */
+  if (action[signo] != BROOD_SIGACT_WAKE) {
+    atomic_fetch_add(&hits[signo], 1);
+    atomic_store(&any, 1);
+    arm();
+  }
+  if (signo == SIGCHLD || atomic_load(&waiters) || atomic_load(&exported)) wake();
+  errno = saved_errno;
+}
+
+
+void brood_sig_waiting(int delta) {
+  atomic_fetch_add(&waiters, delta);
+}
+
+
+void brood_sig_notify(void) {
+  int saved_errno = errno;
+  wake();
+  errno = saved_errno;
+}
+
+
+static void drain(void) {
+  char buf[64];
+  if (wakefd[0] < 0 || wake_stale) return;  /* never empty the parent's pipe */
+  if (!atomic_exchange(&dirty, 0)) return;
+  while (read(wakefd[0], buf, sizeof buf) == (ssize_t)sizeof buf) {}
+}
+
+
+static lua_State *mainthread(lua_State *L) {
+  lua_State *m;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  m = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  return m;
+}
+
+
+/* Takes one pending hit, lowest signal number first; 0 if none. */
+static int take_hit(void) {
+  int s;
+  for (s = 1; s < NSIG; s++) {
+    unsigned n = atomic_load(&hits[s]);
+    while (n > 0) {
+      if (atomic_compare_exchange_weak(&hits[s], &n, n - 1)) return s;
+    }
+  }
+  return 0;
+}
+
+
+static int hits_left(void) {
+  int s;
+  for (s = 1; s < NSIG; s++)
+    if (atomic_load(&hits[s])) return 1;
+  return 0;
+}
+
+
+/*
+** Runs the action of one signal. A Lua handler is called directly (not
+** under pcall) so that an error keeps its traceback and unwinds to the
+** interrupted code like any error raised there.
+*/
+static void run_action(lua_State *L, int signo) {
+  switch (action[signo]) {
+    case BROOD_SIGACT_LUA:
+      lua_rawgeti(L, LUA_REGISTRYINDEX, handlers_ref);
+      lua_rawgeti(L, -1, signo);
+      lua_remove(L, -2);
+      if (lua_isfunction(L, -1)) {
+        lua_pushinteger(L, signo);
+        lua_call(L, 1, 0);
+        ran++;
+      }
+      else lua_pop(L, 1);
+      break;
+    case BROOD_SIGACT_EXIT:
+      lua_getglobal(L, "require");
+      lua_pushliteral(L, "brood.process");
+      lua_call(L, 1, 1);
+      lua_getfield(L, -1, "exit");
+      lua_call(L, 0, 0);  /* does not return */
+      lua_pop(L, 1);
+      break;
+    case BROOD_SIGACT_INTERRUPT:
+      luaL_error(L, "interrupted!");
+      break;
+    default:  /* not (or no longer) ours to handle: nothing to run */
+      break;
+  }
+}
+
+
+/* __close of the dispatch guard: runs however dispatch ends, error
+** included. Signals left pending (the handler raised before the others
+** ran) are handled at the next safe point. */
+static void dispatch_done(lua_State *L) {
+  dispatcher = NULL;
+  lua_pushboolean(L, 0);
+  lua_rawseti(L, LUA_REGISTRYINDEX, dispatcher_ref);
+  if (hits_left()) {
+    atomic_store(&any, 1);
+    arm();
+  }
+}
+
+
+static int guard_close(lua_State *L) {
+  dispatch_done(L);
+  return 0;
+}
+
+
+/*
+** Is a dispatch under way? The dispatcher thread is anchored in the
+** registry while it runs handlers. If a handler's error killed it inside
+** a coroutine resumed with coroutine.resume, Lua does not close that
+** coroutine's to-be-closed variables, so the guard never ran: a dead
+** dispatcher (status other than OK) is stale and is forgotten here.
+*/
+static int dispatch_running(lua_State *L) {
+  if (dispatcher == NULL) return 0;
+  if (lua_status(dispatcher) == LUA_OK) return 1;
+  dispatch_done(L);
+  return 0;
+}
+
+
+/*
+** Runs the pending handlers in L. Nested calls (a signal arriving while
+** a handler runs) only drain the wake-up pipe: the outer loop re-scans
+** hits[] until it finds none, so the new signal runs right after the
+** current handler, never inside it and never lost.
+*/
+static void dispatch(lua_State *L) {
+  int signo, top;
+  if (!atomic_exchange(&any, 0)) return;
+  drain();
+  if (owner == NULL || mainthread(L) != owner || dispatch_running(L)) return;
+  top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, guard_ref);
+  lua_toclose(L, -1);
+  dispatcher = L;
+  lua_pushthread(L);
+  lua_rawseti(L, LUA_REGISTRYINDEX, dispatcher_ref);
+  while ((signo = take_hit()) != 0)
+    run_action(L, signo);
+  lua_closeslot(L, top + 1);
+  lua_settop(L, top);
+}
+
+
+static void sig_hook(lua_State *L, lua_Debug *ar) {
+  lua_Hook user = saved_hook;
+  int mask = saved_mask;
+  disarm();
+  /* Give the script's own hook the event it would have seen (line and
+  ** call hooks must not miss one; a count hook just restarts). */
+  if (user && ar->event != LUA_HOOKCOUNT && (mask & (1 << ar->event)))
+    user(L, ar);
+  dispatch(L);
+}
+
+
+void brood_sig_check(lua_State *L) {
+  if (!atomic_load(&any)) return;
+  disarm();
+  dispatch(L);
+}
+
+
+int brood_sig_pending(void) {
+  return atomic_load(&any) || hits_left();
+}
+
+
+/*
+** {======================================================
+** Coroutine tracking
+** =======================================================
+** Same behaviour as Lua's own coroutine.resume/wrap; the only addition
+** is that 'running' names the coroutine while it runs, so a signal's
+** hook lands where the code is.
+*/
+
+static int tracked_resume(lua_State *L, lua_State *co, int narg) {
+  int status, nres;
+  if (!lua_checkstack(co, narg)) {
+    lua_pushliteral(L, "too many arguments to resume");
+    return -1;
+  }
+  lua_xmove(L, co, narg);
+  /* L, the resumer, is the thread running now; co runs next. */
+  atomic_store(&running, co);
+  if (atomic_load(&armed) && armed_L == L) {  /* move the hook along */
+    disarm();
+    if (atomic_load(&any)) arm();
+  }
+  status = lua_resume(co, L, narg, &nres);
+  atomic_store(&running, L);
+  if (atomic_load(&armed) && armed_L == co) disarm();
+  if (dispatcher == co && status != LUA_OK && status != LUA_YIELD)
+    dispatch_done(L);  /* a handler's error ended co: its guard never ran */
+  if (atomic_load(&any)) arm();  /* handle it here, in the resumer */
+  if (status == LUA_OK || status == LUA_YIELD) {
+    if (!lua_checkstack(L, nres + 1)) {
+      lua_pop(co, nres);
+      lua_pushliteral(L, "too many results to resume");
+      return -1;
+    }
+    lua_xmove(co, L, nres);
+    return nres;
+  }
+  lua_xmove(co, L, 1);
+  return -1;
+}
+
+
+static int co_resume(lua_State *L) {
+  lua_State *co = lua_tothread(L, 1);
+  int r;
+  luaL_argexpected(L, co, 1, "thread");
+  r = tracked_resume(L, co, lua_gettop(L) - 1);
+  if (r < 0) {
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  lua_insert(L, -(r + 1));
+  return r + 1;
+}
+
+
+static int co_auxwrap(lua_State *L) {
+  lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+  int r = tracked_resume(L, co, lua_gettop(L));
+  if (r < 0) {
+    int stat = lua_status(co);
+    if (stat != LUA_OK && stat != LUA_YIELD) {  /* error in the coroutine */
+      stat = lua_resetthread(co);  /* close its to-be-closed variables */
+      lua_xmove(co, L, 1);
+    }
+    if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+      luaL_where(L, 1);
+      lua_insert(L, -2);
+      lua_concat(L, 2);
+    }
+    return lua_error(L);
+  }
+  return r;
+}
+
+
+static int co_wrap(lua_State *L) {
+  lua_State *co;
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  co = lua_newthread(L);
+  lua_pushvalue(L, 1);
+  lua_xmove(L, co, 1);
+  lua_pushcclosure(L, co_auxwrap, 1);
+  return 1;
+}
+
+
+/*
+** debug.sethook and debug.gethook, wrapped: with every signal blocked,
+** take our hook off, let the original act on (or read) the script's own
+** hook, then re-arm over whatever the script set.
+*/
+static int db_hookcall(lua_State *L) {
+  sigset_t all, old;
+  int n;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  disarm();
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  n = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (atomic_load(&any)) arm();
+  if (n != LUA_OK) return lua_error(L);
+  return lua_gettop(L);
+}
+
+
+/* Replaces t[name] (t at the top of the stack) with f, keeping the
+** original as f's upvalue when 'wrap' is set. */
+static void replace_field(lua_State *L, const char *name, lua_CFunction f, int wrap) {
+  if (wrap) {
+    if (lua_getfield(L, -1, name) != LUA_TFUNCTION) {
+      lua_pop(L, 1);
+      return;
+    }
+    lua_pushcclosure(L, f, 1);
+  }
+  else lua_pushcfunction(L, f);
+  lua_setfield(L, -2, name);
+}
+
+
+/* Installs the tracking versions into the loaded coroutine and debug
+** libraries (whichever of them the state has). */
+void brood_sig_tracking(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, LUA_COLIBNAME) == LUA_TTABLE) {
+    replace_field(L, "resume", co_resume, 0);
+    replace_field(L, "wrap", co_wrap, 0);
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, -1, LUA_DBLIBNAME) == LUA_TTABLE) {
+    lua_getfield(L, -1, "sethook");
+    if (lua_tocfunction(L, -1) != db_hookcall) {  /* not wrapped yet */
+      lua_pop(L, 1);
+      replace_field(L, "sethook", db_hookcall, 1);
+      replace_field(L, "gethook", db_hookcall, 1);
+    }
+    else lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Ownership and installation
+** =======================================================
+*/
+
+/* Puts every signal we caught back to the default action; used when the
+** owning state is closed, so no handler is left pointing into freed
+** memory. */
+static int owner_gc(lua_State *L) {
+  int s;
+  (void)L;
+  atomic_store(&running, NULL);
+  disarm();
+  for (s = 1; s < NSIG; s++) {
+    if (action[s] != BROOD_SIGACT_NONE) {
+      signal(s, SIG_DFL);
+      brood_sig_setaction(s, BROOD_SIGACT_NONE);
+    }
+  }
+  owner = NULL;
+  dispatcher = NULL;
+  handlers_ref = guard_ref = dispatcher_ref = LUA_NOREF;
+  return 0;
+}
+
+
+/*
+** The wake-up pipe, created on first use. After a fork the child shares
+** its parent's pipe until it needs one itself: then it makes its own
+** under the same numbers (so brood_signal_fd() stays valid). Doing this
+** lazily keeps fork cheap for children that never wait on anything.
+*/
+static int make_wakefd(void) {
+  int fds[2];
+  if (wakefd[0] >= 0 && !wake_stale) return 0;
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  if (wakefd[0] < 0) {
+    wakefd[0] = fds[0];
+    wakefd[1] = fds[1];
+    pthread_atfork(NULL, NULL, brood_sig_forked);  /* forks by anyone */
+    return 0;
+  }
+  if (dup3(fds[0], wakefd[0], O_CLOEXEC) < 0 || dup3(fds[1], wakefd[1], O_CLOEXEC) < 0) {
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    errno = err;
+    return -1;
+  }
+  close(fds[0]);
+  close(fds[1]);
+  fcntl(wakefd[0], F_SETFL, O_NONBLOCK);
+  fcntl(wakefd[1], F_SETFL, O_NONBLOCK);
+  wake_stale = 0;
+  return 0;
+}
+
+
+void brood_sig_activate(lua_State *L) {
+  lua_State *m = mainthread(L);
+  if (owner == m) return;
+  if (owner != NULL)
+    luaL_error(L, "signals are already handled by another Lua state of this process");
+  if (make_wakefd() != 0) brood_syserror(L, "pipe2");
+  /* the owner sentinel: closes everything down with the state */
+  lua_newuserdatauv(L, 0, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, owner_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, OWNER_KEY);
+  /* the dispatch guard */
+  lua_createtable(L, 0, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, guard_close);
+  lua_setfield(L, -2, "__close");
+  lua_setmetatable(L, -2);
+  guard_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, BROOD_HANDLERS_KEY);
+  handlers_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushboolean(L, 0);
+  dispatcher_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  brood_sig_tracking(L);
+  brood_patch_stdlib(L);
+  owner = m;
+  atomic_store(&running, m);
+}
+
+
+static int runs_lua(int act) {
+  return act == BROOD_SIGACT_LUA || act == BROOD_SIGACT_EXIT || act == BROOD_SIGACT_INTERRUPT;
+}
+
+
+void brood_sig_setaction(int signo, int act) {
+  nhandled += runs_lua(act) - runs_lua(action[signo]);
+  action[signo] = (unsigned char)act;
+}
+
+
+int brood_sig_install(int signo, int act, int restart) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = restart ? SA_RESTART : 0;
+  if (sigaction(signo, &sa, NULL) != 0) return -1;
+  brood_sig_setaction(signo, act);
+  return 0;
+}
+
+
+int brood_sig_handling(void) {
+  return nhandled > 0;
+}
+
+
+int brood_sig_action(int signo) {
+  return action[signo];
+}
+
+
+void brood_sig_forked(void) {
+  int s;
+  /* Only write what needs changing: right after a fork every page the
+  ** child writes is copied (a page fault each), and most children have
+  ** nothing pending. */
+  if (atomic_load(&any) || hits_left()) {
+    for (s = 1; s < NSIG; s++) atomic_store(&hits[s], 0);
+    atomic_store(&any, 0);
+  }
+  if (atomic_load(&armed)) disarm();
+  if (dispatcher) dispatcher = NULL;
+  if (wakefd[0] >= 0 && !wake_stale) wake_stale = 1;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Waiting
+** =======================================================
+*/
+
+int brood_sig_wait(lua_State *L, int fd, int events, double deadline) {
+  struct pollfd p[2];
+  for (;;) {
+    int n = 0, r;
+    struct timespec ts, *tp = NULL;
+    /* Handling a signal drains the wake-up pipe, which may also hold the
+    ** byte that announced what the caller waits for (a SIGCHLD, a thread
+    ** done): so after handling, return and let the caller look again
+    ** before it sleeps. */
+    if (atomic_load(&any)) {
+      brood_sig_check(L);
+      return -1;
+    }
+    if (fd >= 0) {
+      p[n].fd = fd;
+      p[n].events = (short)events;
+      p[n].revents = 0;
+      n++;
+    }
+    if (wake_stale) make_wakefd();
+    if (wakefd[0] >= 0 && !wake_stale) {  /* process-wide: any state may use it */
+      p[n].fd = wakefd[0];
+      p[n].events = POLLIN;
+      p[n].revents = 0;
+      n++;
+    }
+    if (deadline >= 0) {
+      double left = deadline - brood_monotonic();
+      if (left < 0) left = 0;
+      ts.tv_sec = (time_t)left;
+      ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+      tp = &ts;
+    }
+    atomic_fetch_add(&waiters, 1);
+    if (atomic_load(&any)) {  /* a signal came before we announced ourselves */
+      atomic_fetch_sub(&waiters, 1);
+      continue;
+    }
+    r = ppoll(p, (nfds_t)n, tp, NULL);
+    atomic_fetch_sub(&waiters, 1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return brood_syserror(L, "poll");
+    }
+    if (fd >= 0 && p[0].revents) return p[0].revents;
+    if (n > (fd >= 0) && p[n - 1].revents) {  /* the wake-up pipe */
+      drain();
+      brood_sig_check(L);
+      return -1;
+    }
+    if (r == 0 && deadline >= 0 && brood_monotonic() >= deadline) return 0;
+  }
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Embedding API (brood.h)
+** =======================================================
+*/
+
+int brood_sig_pipe(void) {
+  if (make_wakefd() != 0) return -1;
+  return wakefd[0];
+}
+
+
+BROOD_API int brood_signal_fd(void) {
+  atomic_store(&exported, 1);  /* the host polls it: every signal must write */
+  return brood_sig_pipe();
+}
+
+
+static int dispatch_protected(lua_State *L) {
+  brood_sig_check(L);
+  return 0;
+}
+
+
+BROOD_API int brood_signal_dispatch(lua_State *L) {
+  if (!atomic_load(&any)) return LUA_OK;
+  lua_pushcfunction(L, dispatch_protected);
+  return lua_pcall(L, 0, 0, 0);
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** brood's CHLD wake-up, for blocking waits
+** =======================================================
+*/
+
+int brood_sig_chldwake(lua_State *L) {
+  struct sigaction old;
+  if (owner != NULL && owner != mainthread(L)) return 0;  /* another state's */
+  if (owner == NULL) brood_sig_activate(L);
+  if (action[SIGCHLD] == BROOD_SIGACT_LUA || action[SIGCHLD] == BROOD_SIGACT_WAKE ||
+      action[SIGCHLD] == BROOD_SIGACT_EXIT)
+    return 1;
+  if (sigaction(SIGCHLD, NULL, &old) != 0) return 0;
+  if (old.sa_handler == SIG_IGN) return 0;  /* children reap themselves */
+  if (old.sa_handler != SIG_DFL) return 0;  /* a host's handler: leave it */
+  return brood_sig_install(SIGCHLD, BROOD_SIGACT_WAKE, 1) == 0;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** The REPL's Ctrl-C
+** =======================================================
+*/
+
+unsigned long brood_sig_ran(void) {
+  return ran;
+}
+
+
+int brood_sig_replactive(void) {
+  return replactive;
+}
+
+
+void brood_sig_replmode(lua_State *L) {
+  struct sigaction old;
+  brood_sig_activate(L);
+  replactive = 1;
+  /* A REPL started with INT ignored (in the background, under nohup)
+  ** keeps ignoring it. */
+  if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler == SIG_IGN) return;
+  /* No SA_RESTART: Ctrl-C must also cut short a blocking read of Lua's
+  ** own io library, as it does in the stock interpreter. */
+  if (brood_sig_install(SIGINT, BROOD_SIGACT_INTERRUPT, 0) != 0)
+    brood_syserror(L, "sigaction");
+}
+
+/* }====================================================== */
+
+
