@@ -24,7 +24,7 @@ do
   end
 end
 if #files == 0 then
-  files = {"startup", "process"}
+  files = {"startup", "process", "signals"}
 end
 
 local IMPLS = {
@@ -35,6 +35,10 @@ local IMPLS = {
 local function quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
+
+-- Every measured command gets a time limit: a broken one fails its cell
+-- instead of stopping the run.
+local LIMIT = 300
 
 local function capture(cmd)
   local p = io.popen(cmd .. " 2>/dev/null")
@@ -84,13 +88,14 @@ end
 -- One round of one implementation; appends its samples to 'into'.
 local function sample(w, argv, into)
   if w.kind == "external" then
-    local out = capture(cmdline{artifacts.runner, tostring(runs)} .. " " .. cmdline(argv))
+    local out = capture(("timeout %d "):format(LIMIT) ..
+      cmdline{artifacts.runner, tostring(runs)} .. " " .. cmdline(argv))
     for wall, rss, status in out:gmatch("(%S+) (%S+) (%S+)\n") do
       if tonumber(status) ~= 0 then return false end
       into[#into + 1] = w.metric == "rss" and tonumber(rss) or tonumber(wall)
     end
   else
-    local out = capture(cmdline(argv))
+    local out = capture(("timeout %d "):format(LIMIT) .. cmdline(argv))
     local v = tonumber(out:match("result%s+(%S+)"))
     if not v then return false end
     into[#into + 1] = v
