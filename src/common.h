@@ -140,6 +140,71 @@ void brood_io_flushall(void);
 
 /*
 ** {======================================================
+** IO objects (io.c)
+** =======================================================
+** One type, "brood.IO", for every descriptor brood hands out: files,
+** pipe ends, sockets, the standard streams. brood's own pipes and sockets
+** are O_NONBLOCK underneath: a read or write tries the system call first
+** and, when it would block, waits in brood_sig_poll beside the signal
+** pipe -- so handlers run at once and no wake-up is lost.
+*/
+
+#define BROOD_IO_TYPE "brood.IO"
+
+enum { BROOD_IO_READ = 1, BROOD_IO_WRITE = 2 };
+enum { BROOD_KIND_FILE, BROOD_KIND_PIPE, BROOD_KIND_SOCKET, BROOD_KIND_TTY, BROOD_KIND_OTHER };
+
+typedef struct brood_IO {
+  int fd;                 /* -1 once closed */
+  int mode;               /* BROOD_IO_READ | BROOD_IO_WRITE */
+  int kind;               /* BROOD_KIND_* */
+  int nonblock;           /* O_NONBLOCK is set: try first, wait on EAGAIN */
+  int owned;              /* close the fd with the object (not fds 0-2) */
+  int sync;               /* writes go straight out, no buffering */
+  int linebuf;            /* flush the write buffer at each newline */
+  int eof;                /* the read side reached end of file */
+  int waitfirst;          /* the last read had to wait: poll before reading */
+  int rdshut, wrshut;     /* close_read / close_write done */
+  char *rbuf;             /* read buffer: rbuf[rpos..rlen) unread */
+  size_t rpos, rlen, rcap;
+  char *wbuf;             /* write buffer */
+  size_t wlen, wcap;
+  struct brood_IO *prev, *next;  /* objects with a write buffer (flushall) */
+  lua_Integer pid;        /* the child of a popen object, else 0 */
+  int pfd;                /* popen "r+": the write end to the child, else -1 */
+} brood_IO;
+
+/* Pushes a new IO object for fd (taking ownership when 'owned'). */
+brood_IO *brood_io_new(lua_State *L, int fd, int mode, int kind, int owned);
+
+/* The open IO object at arg (raises for closed ones), or NULL / error. */
+brood_IO *brood_io_check(lua_State *L, int arg);
+brood_IO *brood_io_test(lua_State *L, int arg);
+
+/* Waits until io's fd is ready for events (running trap handlers);
+** returns 0 if the monotonic deadline (>= 0) passes first. */
+int brood_io_wait(lua_State *L, brood_IO *io, int events, double deadline);
+
+/* Writes all of data (waiting as needed; EPIPE raises, never SIGPIPE). */
+void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, size_t len);
+
+/* Flushes io's write buffer (raising on error). */
+void brood_io_flush(lua_State *L, brood_IO *io);
+
+/* Closes the IO object at idx as io:close() does. */
+void brood_io_close(lua_State *L, int idx);
+
+/* Methods from socket.c, added to the IO metatable. */
+extern const luaL_Reg brood_socket_methods[];
+
+/* Called when PIPE's disposition changes (signal.c). */
+void brood_io_sigpipe_changed(void);
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
 ** Time (common.c)
 ** =======================================================
 */
@@ -190,6 +255,14 @@ int brood_sig_pending(void);
 ** what a handler raises.
 */
 int brood_sig_wait(lua_State *L, int fd, int events, double deadline);
+
+/*
+** The same over several descriptors: polls fds[0..nfds-1] -- the array
+** must have room for one more entry, brood's wake-up pipe -- and returns
+** how many are ready (their revents set), 0 on timeout, -1 when woken.
+*/
+struct pollfd;
+int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline);
 
 /* Wakes brood_sig_wait (async-signal-safe; for brood's helper threads). */
 void brood_sig_notify(void);

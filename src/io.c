@@ -1,22 +1,1220 @@
 /*
-** io.c -- brood.io: IO objects over file descriptors, pipes, select.
+** io.c -- brood.io: IO objects over file descriptors (Ruby's IO), with
+** the methods of Lua's file handles.
+**
+** One type for every descriptor brood hands out. An IO object reads like
+** a Lua file (read with "a" "l" "L" "n" and counts, lines, write, seek,
+** setvbuf, close) and answers Ruby's names too (gets, puts, print,
+** fileno, eof, sync, reopen, dup, readpartial, read_nonblock...).
+**
+** Blocking, signals and SIGPIPE:
+**  - brood's own pipes and sockets are O_NONBLOCK underneath; a call tries
+**    the system call and waits in brood_sig_poll when it would block, so
+**    trap handlers run at once and the call then goes on. Descriptors
+**    brood did not create keep their mode and are polled before a read.
+**  - A write to a pipe whose reader is gone raises EPIPE instead of
+**    killing the process: sockets send with MSG_NOSIGNAL, and pipe writes
+**    hold SIGPIPE blocked for the call (consuming it if it came) while its
+**    disposition is the default. Lua's own print and io.write are left
+**    alone, so `brood script | head` still ends quietly, as a filter
+**    should.
+**
+** Buffering: pipes, sockets and the standard streams write through (Ruby
+** makes pipes and sockets sync too); files are buffered. Buffered output
+** is flushed before fork and exec, at exit, and when an object is
+** collected; Process._exit flushes nothing.
 */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common.h"
 
+#define BUFSIZE 65536
+
+static brood_IO *withbuffers;  /* objects with a write buffer */
+
+
+/*
+** {======================================================
+** Creating and checking
+** =======================================================
+*/
+
+static int fdkind(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return BROOD_KIND_OTHER;
+  if (S_ISREG(st.st_mode)) return BROOD_KIND_FILE;
+  if (S_ISFIFO(st.st_mode)) return BROOD_KIND_PIPE;
+  if (S_ISSOCK(st.st_mode)) return BROOD_KIND_SOCKET;
+  if (S_ISCHR(st.st_mode) && isatty(fd)) return BROOD_KIND_TTY;
+  return BROOD_KIND_OTHER;
+}
+
+
+static void iometa(lua_State *L);
+
+
+brood_IO *brood_io_new(lua_State *L, int fd, int mode, int kind, int owned) {
+  brood_IO *io = lua_newuserdatauv(L, sizeof(brood_IO), 0);
+  int fl;
+  memset(io, 0, sizeof *io);  /* inert: a closed object */
+  io->fd = -1;
+  io->pfd = -1;
+  if (luaL_getmetatable(L, BROOD_IO_TYPE) == LUA_TNIL) {
+    lua_pop(L, 1);
+    iometa(L);
+  }
+  lua_setmetatable(L, -2);
+  io->fd = fd;
+  io->mode = mode;
+  io->kind = kind < 0 ? fdkind(fd) : kind;
+  io->owned = owned;
+  fl = fcntl(fd, F_GETFL);
+  io->nonblock = fl >= 0 && (fl & O_NONBLOCK);
+  io->sync = io->kind != BROOD_KIND_FILE;
+  io->linebuf = io->kind == BROOD_KIND_TTY;
+  return io;
+}
+
+
+brood_IO *brood_io_test(lua_State *L, int arg) {
+  return luaL_testudata(L, arg, BROOD_IO_TYPE);
+}
+
+
+static brood_IO *toio(lua_State *L, int arg) {
+  return luaL_checkudata(L, arg, BROOD_IO_TYPE);
+}
+
+
+brood_IO *brood_io_check(lua_State *L, int arg) {
+  brood_IO *io = toio(L, arg);
+  if (io->fd < 0) luaL_error(L, "attempt to use a closed IO");
+  return io;
+}
+
+
+static brood_IO *checkreadable(lua_State *L, int arg) {
+  brood_IO *io = brood_io_check(L, arg);
+  if (!(io->mode & BROOD_IO_READ) || io->rdshut) luaL_error(L, "IO not opened for reading");
+  return io;
+}
+
+
+static brood_IO *checkwritable(lua_State *L, int arg) {
+  brood_IO *io = brood_io_check(L, arg);
+  if (!(io->mode & BROOD_IO_WRITE) || io->wrshut) luaL_error(L, "IO not opened for writing");
+  return io;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Raw reading and writing
+** =======================================================
+*/
+
+int brood_io_wait(lua_State *L, brood_IO *io, int events, double deadline) {
+  for (;;) {
+    int fd = io->fd, r;
+    if (fd < 0) return luaL_error(L, "IO closed while waiting");
+    if ((events & POLLOUT) && io->pfd >= 0) fd = io->pfd;
+    r = brood_sig_wait(L, fd, events, deadline);
+    if (r > 0 || r == 0) return r;
+  }
+}
+
+
+/* Reads up to n bytes; returns how many, 0 at end of file. */
+static size_t rawread(lua_State *L, brood_IO *io, char *buf, size_t n) {
+  for (;;) {
+    ssize_t r;
+    if (io->waitfirst || !io->nonblock) brood_io_wait(L, io, POLLIN, -1);
+    r = read(io->fd, buf, n);
+    if (r >= 0) {
+      if ((size_t)r == n) io->waitfirst = 0;  /* data was plentiful */
+      return (size_t)r;
+    }
+    if (errno == EINTR) brood_sig_check(L);
+    else if (errno == EAGAIN) io->waitfirst = 1;
+    else brood_syserror(L, "read");
+  }
+}
+
+
+/* SIGPIPE stays out of pipe writes only while its disposition is the
+** default; a trapped or ignored PIPE is the script's business. */
+static int pipe_dfl = -1;
+
+void brood_io_sigpipe_changed(void) {
+  pipe_dfl = -1;
+}
+
+
+static ssize_t write_noepipe(int fd, const void *p, size_t n) {
+  sigset_t set, old;
+  ssize_t r;
+  int err;
+  if (pipe_dfl < 0) {
+    struct sigaction sa;
+    pipe_dfl = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL;
+  }
+  if (!pipe_dfl) return write(fd, p, n);
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
+  r = write(fd, p, n);
+  err = errno;
+  if (r < 0 && err == EPIPE && !sigismember(&old, SIGPIPE)) {
+    struct timespec zero = {0, 0};
+    sigtimedwait(&set, NULL, &zero);  /* the SIGPIPE that came: taken */
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = err;
+  return r;
+}
+
+
+void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, size_t len) {
+  while (len > 0) {
+    ssize_t n;
+    if (io->kind == BROOD_KIND_SOCKET) n = send(fd, data, len, MSG_NOSIGNAL);
+    else if (io->kind == BROOD_KIND_FILE) n = write(fd, data, len);
+    else n = write_noepipe(fd, data, len);
+    if (n >= 0) {
+      data += n;
+      len -= (size_t)n;
+    }
+    else if (errno == EINTR) brood_sig_check(L);
+    else if (errno == EAGAIN) brood_io_wait(L, io, POLLOUT, -1);
+    else brood_syserror(L, "write");
+  }
+}
+
+
+void brood_io_flush(lua_State *L, brood_IO *io) {
+  if (io->wlen > 0) {
+    size_t n = io->wlen;
+    io->wlen = 0;  /* an error below drops the data rather than retrying it forever */
+    brood_io_writeall(L, io, io->pfd >= 0 ? io->pfd : io->fd, io->wbuf, n);
+  }
+}
+
+
+/* Flushing without a Lua state (before fork and exec, at exit, at
+** collection): plain poll on EAGAIN; errors drop the data. */
+static void flush_raw(brood_IO *io) {
+  size_t off = 0;
+  int fd = io->pfd >= 0 ? io->pfd : io->fd;
+  while (fd >= 0 && off < io->wlen) {
+    ssize_t n = io->kind == BROOD_KIND_SOCKET
+      ? send(fd, io->wbuf + off, io->wlen - off, MSG_NOSIGNAL)
+      : write_noepipe(fd, io->wbuf + off, io->wlen - off);
+    if (n >= 0) off += (size_t)n;
+    else if (errno == EAGAIN) {
+      struct pollfd p = {fd, POLLOUT, 0};
+      poll(&p, 1, -1);
+    }
+    else if (errno != EINTR) break;
+  }
+  io->wlen = 0;
+}
+
 
 void brood_io_flushall(void) {
+  brood_IO *io;
+  for (io = withbuffers; io; io = io->next)
+    if (io->wlen) flush_raw(io);
   fflush(NULL);
 }
 
 
+/* Output to fds 1 and 2 keeps its order with Lua's print and io.write. */
+static void syncstdio(brood_IO *io) {
+  if (io->fd == 1) fflush(stdout);
+  else if (io->fd == 2) fflush(stderr);
+}
+
+
+static void addwrite(lua_State *L, brood_IO *io, const char *s, size_t n) {
+  syncstdio(io);
+  if (io->sync || n >= BUFSIZE) {
+    brood_io_flush(L, io);
+    brood_io_writeall(L, io, io->pfd >= 0 ? io->pfd : io->fd, s, n);
+    return;
+  }
+  if (io->wbuf == NULL) {
+    io->wbuf = malloc(BUFSIZE);
+    if (io->wbuf == NULL) brood_raise(L, "write", NULL, ENOMEM);
+    io->wcap = BUFSIZE;
+    io->next = withbuffers;
+    if (withbuffers) withbuffers->prev = io;
+    withbuffers = io;
+  }
+  if (io->wlen + n > io->wcap) brood_io_flush(L, io);
+  memcpy(io->wbuf + io->wlen, s, n);
+  io->wlen += n;
+  if (io->linebuf) {  /* as C's line buffering: out through the last newline */
+    char *nl = memrchr(io->wbuf, '\n', io->wlen);
+    if (nl) {
+      size_t upto = (size_t)(nl - io->wbuf) + 1, rest = io->wlen - upto;
+      io->wlen = 0;
+      brood_io_writeall(L, io, io->pfd >= 0 ? io->pfd : io->fd, io->wbuf, upto);
+      memmove(io->wbuf, io->wbuf + upto, rest);
+      io->wlen = rest;
+    }
+  }
+}
+
+
+/* Refills the read buffer; returns the bytes read, 0 at end of file. */
+static size_t fill(lua_State *L, brood_IO *io) {
+  size_t n;
+  if (io->rbuf == NULL) {
+    io->rbuf = malloc(BUFSIZE);
+    if (io->rbuf == NULL) brood_raise(L, "read", NULL, ENOMEM);
+    io->rcap = BUFSIZE;
+  }
+  if (io->rpos == io->rlen) io->rpos = io->rlen = 0;
+  else if (io->rpos > 0) {
+    memmove(io->rbuf, io->rbuf + io->rpos, io->rlen - io->rpos);
+    io->rlen -= io->rpos;
+    io->rpos = 0;
+  }
+  n = rawread(L, io, io->rbuf + io->rlen, io->rcap - io->rlen);
+  io->rlen += n;
+  io->eof = n == 0;
+  return n;
+}
+
+
+#define buffered(io) ((io)->rlen - (io)->rpos)
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Reading formats
+** =======================================================
+*/
+
+/* A line up to the separator (kept when 'keep'); 0 at end of file. */
+static int read_until(lua_State *L, brood_IO *io, const char *sep, size_t seplen, int keep) {
+  luaL_Buffer b;
+  int any = 0;
+  luaL_buffinit(L, &b);
+  for (;;) {
+    char *start = io->rbuf + io->rpos, *hit = NULL;
+    size_t avail = buffered(io);
+    if (avail > 0) {
+      if (seplen == 1) hit = memchr(start, sep[0], avail);
+      else if (seplen > 1) hit = memmem(start, avail, sep, seplen);
+      if (hit) {
+        size_t take = (size_t)(hit - start);
+        luaL_addlstring(&b, start, take + (keep ? seplen : 0));
+        io->rpos += take + seplen;
+        luaL_pushresult(&b);
+        return 1;
+      }
+      /* keep a possible partial separator for the next round */
+      if (seplen > 1 && avail >= seplen) avail -= seplen - 1;
+      else if (seplen > 1) avail = 0;
+      luaL_addlstring(&b, start, avail);
+      io->rpos += avail;
+      any |= avail > 0;
+    }
+    if (fill(L, io) == 0) {
+      size_t rest = buffered(io);
+      luaL_addlstring(&b, io->rbuf + io->rpos, rest);
+      io->rpos = io->rlen;
+      any |= rest > 0;
+      luaL_pushresult(&b);
+      if (!any) {
+        lua_pop(L, 1);
+        return 0;
+      }
+      return 1;
+    }
+  }
+}
+
+
+static void read_all(lua_State *L, brood_IO *io) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, io->rbuf ? io->rbuf + io->rpos : "", buffered(io));
+  io->rpos = io->rlen = 0;
+  for (;;) {
+    char *p = luaL_prepbuffsize(&b, BUFSIZE);
+    size_t n = rawread(L, io, p, BUFSIZE);
+    if (n == 0) break;
+    luaL_addsize(&b, n);
+  }
+  io->eof = 1;
+  luaL_pushresult(&b);
+}
+
+
+/* Up to n bytes (fewer only at end of file); 0 if none at all. */
+static int read_chars(lua_State *L, brood_IO *io, size_t n) {
+  luaL_Buffer b;
+  size_t got = 0;
+  luaL_buffinit(L, &b);
+  while (got < n) {
+    size_t avail = buffered(io), want = n - got;
+    if (avail > 0) {
+      size_t take = avail < want ? avail : want;
+      luaL_addlstring(&b, io->rbuf + io->rpos, take);
+      io->rpos += take;
+      got += take;
+    }
+    else if (want >= BUFSIZE) {  /* big reads go straight into the result */
+      char *p = luaL_prepbuffsize(&b, want);
+      size_t r = rawread(L, io, p, want);
+      if (r == 0) {
+        io->eof = 1;
+        break;
+      }
+      luaL_addsize(&b, r);
+      got += r;
+    }
+    else if (fill(L, io) == 0) break;
+  }
+  luaL_pushresult(&b);
+  if (got == 0 && n > 0) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  return 1;
+}
+
+
+static int peekc(lua_State *L, brood_IO *io) {
+  if (buffered(io) == 0 && fill(L, io) == 0) return EOF;
+  return (unsigned char)io->rbuf[io->rpos];
+}
+
+
+/* A numeral, as Lua's "n": at most 200 characters of one. */
+static int read_number(lua_State *L, brood_IO *io) {
+  char buf[201];
+  size_t n = 0;
+  int c;
+  while ((c = peekc(L, io)) != EOF && strchr(" \t\n\r\f\v", c)) io->rpos++;
+  while ((c = peekc(L, io)) != EOF && n < sizeof buf - 1 &&
+         strchr("0123456789abcdefABCDEFxXpP.+-", c)) {
+    buf[n++] = (char)c;
+    io->rpos++;
+  }
+  buf[n] = '\0';
+  if (n > 0 && lua_stringtonumber(L, buf) != 0) return 1;
+  return 0;
+}
+
+
+/* The read formats of Lua's file:read, several at once. */
+static int g_read(lua_State *L, brood_IO *io, int first) {
+  int nargs = lua_gettop(L) - first + 1, n, ok = 1;
+  if (nargs <= 0) return read_until(L, io, "\n", 1, 0) ? 1 : (lua_pushnil(L), 1);
+  luaL_checkstack(L, nargs + LUA_MINSTACK, "too many arguments");
+  for (n = first; n < first + nargs && ok; n++) {
+    if (lua_type(L, n) == LUA_TNUMBER) {
+      lua_Integer l = luaL_checkinteger(L, n);
+      luaL_argcheck(L, l >= 0, n, "negative count");
+      if (l == 0) {
+        ok = buffered(io) > 0 || fill(L, io) > 0;
+        if (ok) lua_pushliteral(L, "");
+      }
+      else ok = read_chars(L, io, (size_t)l);
+    }
+    else {
+      const char *p = luaL_checkstring(L, n);
+      if (*p == '*') p++;
+      switch (*p) {
+        case 'n': ok = read_number(L, io); break;
+        case 'l': ok = read_until(L, io, "\n", 1, 0); break;
+        case 'L': ok = read_until(L, io, "\n", 1, 1); break;
+        case 'a': read_all(L, io); break;
+        default: return luaL_argerror(L, n, "invalid format");
+      }
+    }
+  }
+  if (!ok) lua_pushnil(L);
+  return n - first;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Methods
+** =======================================================
+*/
+
+/* io:read(...) -- Lua's formats: "l" (default), "L", "n", "a", a count. */
+static int io_read(lua_State *L) {
+  return g_read(L, checkreadable(L, 1), 2);
+}
+
+
+static int lines_iter(lua_State *L) {
+  brood_IO *io = toio(L, lua_upvalueindex(1));
+  int n = (int)lua_tointeger(L, lua_upvalueindex(2)), i;
+  if (io->fd < 0) return luaL_error(L, "IO is already closed");
+  lua_settop(L, 0);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  for (i = 1; i <= n; i++) lua_pushvalue(L, lua_upvalueindex(2 + i));
+  return g_read(L, io, 2);
+}
+
+
+/* io:lines(...) -- an iterator reading with the given formats. */
+static int io_lines(lua_State *L) {
+  int n = lua_gettop(L) - 1;
+  checkreadable(L, 1);
+  luaL_argcheck(L, n <= 250, 252, "too many arguments");
+  lua_pushinteger(L, n);
+  lua_insert(L, 2);
+  lua_pushcclosure(L, lines_iter, 2 + n);
+  return 1;
+}
+
+
+/* io:gets([sep]) -- the next line with its separator (Ruby keeps it), or
+** nil at end of file; sep nil reads everything. */
+static int io_gets(lua_State *L) {
+  brood_IO *io = checkreadable(L, 1);
+  if (lua_isnoneornil(L, 2) && lua_gettop(L) >= 2) {
+    read_all(L, io);
+    if (lua_rawlen(L, -1) == 0) lua_pushnil(L);
+    return 1;
+  }
+  {
+    size_t seplen;
+    const char *sep = luaL_optlstring(L, 2, "\n", &seplen);
+    luaL_argcheck(L, seplen > 0, 2, "empty separator");
+    if (!read_until(L, io, sep, seplen, 1)) lua_pushnil(L);
+    return 1;
+  }
+}
+
+
+/* io:write(...) -> io */
+static int io_write(lua_State *L) {
+  brood_IO *io = checkwritable(L, 1);
+  int n = lua_gettop(L), i;
+  for (i = 2; i <= n; i++) {
+    size_t len;
+    const char *s = luaL_checklstring(L, i, &len);
+    addwrite(L, io, s, len);
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+
+/* Appends the puts form of the value at idx: arrays flattened, nil as
+** an empty line, each line ending with exactly one newline. */
+static void puts_value(lua_State *L, brood_IO *io, int idx, int depth) {
+  size_t len;
+  const char *s;
+  idx = lua_absindex(L, idx);
+  if (lua_istable(L, idx) && !luaL_getmetafield(L, idx, "__tostring")) {
+    lua_Integer i, n = luaL_len(L, idx);
+    if (depth > 100) luaL_error(L, "puts: nesting too deep");
+    for (i = 1; i <= n; i++) {
+      lua_geti(L, idx, i);
+      puts_value(L, io, -1, depth + 1);
+      lua_pop(L, 1);
+    }
+    return;
+  }
+  if (lua_istable(L, idx)) lua_pop(L, 1);  /* the __tostring fetched */
+  if (lua_isnil(L, idx)) s = "", len = 0;
+  else s = luaL_tolstring(L, idx, &len), lua_pop(L, 1);
+  addwrite(L, io, s, len);
+  if (len == 0 || s[len - 1] != '\n') addwrite(L, io, "\n", 1);
+}
+
+
+/* io:puts(...) -- each value on its own line (Ruby's puts). */
+static int io_puts(lua_State *L) {
+  brood_IO *io = checkwritable(L, 1);
+  int n = lua_gettop(L), i;
+  if (n == 1) addwrite(L, io, "\n", 1);
+  for (i = 2; i <= n; i++) puts_value(L, io, i, 0);
+  return 0;
+}
+
+
+/* io:print(...) -- the values' strings, nothing between or after. */
+static int io_print(lua_State *L) {
+  brood_IO *io = checkwritable(L, 1);
+  int n = lua_gettop(L), i;
+  for (i = 2; i <= n; i++) {
+    size_t len;
+    const char *s = luaL_tolstring(L, i, &len);
+    addwrite(L, io, s, len);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+
+static int io_flush(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  syncstdio(io);
+  brood_io_flush(L, io);
+  lua_settop(L, 1);
+  return 1;
+}
+
+
+/* Drops the object's resources; closes the fd when 'closefd'. */
+static void release(brood_IO *io, int closefd) {
+  if (io->wbuf) {
+    if (io->prev) io->prev->next = io->next;
+    else if (withbuffers == io) withbuffers = io->next;
+    if (io->next) io->next->prev = io->prev;
+    free(io->wbuf);
+    io->wbuf = NULL;
+    io->wlen = io->wcap = 0;
+    io->prev = io->next = NULL;
+  }
+  free(io->rbuf);
+  io->rbuf = NULL;
+  io->rpos = io->rlen = io->rcap = 0;
+  if (closefd) {
+    if (io->pfd >= 0) close(io->pfd);
+    if (io->fd >= 0) close(io->fd);
+  }
+  io->fd = io->pfd = -1;
+}
+
+
+/* Hook for popen objects (spawn.c): waits for the child on close. */
+int (*brood_io_closehook)(lua_State *L, brood_IO *io);
+
+/* io:close() -> true (for a popen object: as os.execute's results).
+** Closing a closed IO does nothing, as in Ruby. */
+static int io_close(lua_State *L) {
+  brood_IO *io = toio(L, 1);
+  int failed = 0;
+  if (io->fd < 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (io->wlen) {
+    lua_pushcfunction(L, io_flush);
+    lua_pushvalue(L, 1);
+    failed = lua_pcall(L, 1, 0, 0) != LUA_OK;  /* close even if flushing fails */
+  }
+  if (io->pid && brood_io_closehook) {
+    if (failed) lua_pop(L, 1);
+    return brood_io_closehook(L, io);
+  }
+  release(io, 1);
+  if (failed) return lua_error(L);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+void brood_io_close(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_pushcfunction(L, io_close);
+  lua_pushvalue(L, idx);
+  lua_call(L, 1, 0);
+}
+
+
+/* __gc and __close: flush what is buffered and close what is owned. */
+static int io_gc(lua_State *L) {
+  brood_IO *io = toio(L, 1);
+  if (io->fd >= 0) {
+    flush_raw(io);
+    if (io->pid && brood_io_closehook) return brood_io_closehook(L, io);
+    release(io, io->owned);
+  }
+  return 0;
+}
+
+
+static int io_closed(lua_State *L) {
+  lua_pushboolean(L, toio(L, 1)->fd < 0);
+  return 1;
+}
+
+
+static int io_fileno(lua_State *L) {
+  lua_pushinteger(L, brood_io_check(L, 1)->fd);
+  return 1;
+}
+
+
+/* io:eof() -> true at end of file (waits for data or EOF, as Ruby). */
+static int io_eof(lua_State *L) {
+  brood_IO *io = checkreadable(L, 1);
+  lua_pushboolean(L, buffered(io) == 0 && fill(L, io) == 0);
+  return 1;
+}
+
+
+/* io:readpartial(n) -- at least one byte, at most n: what is there once
+** anything is; nil at end of file. */
+static int io_readpartial(lua_State *L) {
+  brood_IO *io = checkreadable(L, 1);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, n > 0, 2, "count must be positive");
+  if (buffered(io) == 0 && fill(L, io) == 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  if ((size_t)n > buffered(io)) n = (lua_Integer)buffered(io);
+  lua_pushlstring(L, io->rbuf + io->rpos, (size_t)n);
+  io->rpos += (size_t)n;
+  return 1;
+}
+
+
+/* io:read_nonblock(n) -> data; nil, "EAGAIN" when nothing is there yet;
+** nil at end of file. Never waits. */
+static int io_read_nonblock(lua_State *L) {
+  brood_IO *io = checkreadable(L, 1);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  ssize_t r;
+  luaL_argcheck(L, n > 0, 2, "count must be positive");
+  if (buffered(io) > 0) {
+    if ((size_t)n > buffered(io)) n = (lua_Integer)buffered(io);
+    lua_pushlstring(L, io->rbuf + io->rpos, (size_t)n);
+    io->rpos += (size_t)n;
+    return 1;
+  }
+  if (io->rbuf == NULL) {
+    io->rbuf = malloc(BUFSIZE);
+    if (io->rbuf == NULL) return brood_raise(L, "read", NULL, ENOMEM);
+    io->rcap = BUFSIZE;
+  }
+  if ((size_t)n > io->rcap) n = (lua_Integer)io->rcap;
+  for (;;) {
+    if (!io->nonblock && io->kind != BROOD_KIND_SOCKET) {
+      struct pollfd p = {io->fd, POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) {
+        errno = EAGAIN;
+        r = -1;
+        goto done;
+      }
+    }
+    if (io->kind == BROOD_KIND_SOCKET) r = recv(io->fd, io->rbuf, (size_t)n, MSG_DONTWAIT);
+    else r = read(io->fd, io->rbuf, (size_t)n);
+  done:
+    if (r >= 0) break;
+    if (errno == EINTR) {
+      brood_sig_check(L);
+      continue;
+    }
+    if (errno == EAGAIN) {
+      lua_pushnil(L);
+      lua_pushliteral(L, "EAGAIN");
+      return 2;
+    }
+    return brood_syserror(L, "read");
+  }
+  if (r == 0) {
+    io->eof = 1;
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushlstring(L, io->rbuf, (size_t)r);
+  return 1;
+}
+
+
+/* io:set_nonblock(on) -- O_NONBLOCK on the descriptor itself (shared by
+** every process holding it). brood's calls work either way. */
+static int io_set_nonblock(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  int on = lua_toboolean(L, 2);
+  int fl = fcntl(io->fd, F_GETFL);
+  if (fl < 0 || fcntl(io->fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) < 0)
+    return brood_syserror(L, "fcntl");
+  io->nonblock = on;
+  lua_settop(L, 1);
+  return 1;
+}
+
+
+/* io:setvbuf("no" | "full" | "line") -- write buffering. */
+static int io_setvbuf(lua_State *L) {
+  static const char *const modes[] = {"no", "full", "line", NULL};
+  brood_IO *io = brood_io_check(L, 1);
+  int m = luaL_checkoption(L, 2, NULL, modes);
+  brood_io_flush(L, io);
+  io->sync = m == 0;
+  io->linebuf = m == 2;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+/* io:seek([whence[, offset]]) -> position, as Lua's. */
+static int io_seek(lua_State *L) {
+  static const int mode[] = {SEEK_SET, SEEK_CUR, SEEK_END};
+  static const char *const modenames[] = {"set", "cur", "end", NULL};
+  brood_IO *io = brood_io_check(L, 1);
+  int op = luaL_checkoption(L, 2, "cur", modenames);
+  lua_Integer offset = luaL_optinteger(L, 3, 0);
+  off_t r;
+  brood_io_flush(L, io);
+  if (mode[op] == SEEK_CUR) offset -= (lua_Integer)buffered(io);
+  io->rpos = io->rlen = 0;
+  io->eof = 0;
+  r = lseek(io->fd, (off_t)offset, mode[op]);
+  if (r < 0) return brood_syserror(L, "lseek");
+  lua_pushinteger(L, (lua_Integer)r);
+  return 1;
+}
+
+
+/* open(2) flags for a Lua/Ruby mode string. */
+static int modeflags(lua_State *L, int arg, const char *m, int *iomode) {
+  int flags, plus = strchr(m, '+') != NULL;
+  switch (m[0]) {
+    case 'r': flags = plus ? O_RDWR : O_RDONLY; break;
+    case 'w': flags = (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC; break;
+    case 'a': flags = (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND; break;
+    default: return luaL_argerror(L, arg, "invalid mode");
+  }
+  if (strspn(m + 1, "+bx") != strlen(m + 1)) return luaL_argerror(L, arg, "invalid mode");
+  if (strchr(m, 'x')) flags |= O_EXCL;
+  *iomode = plus ? BROOD_IO_READ | BROOD_IO_WRITE
+                 : (m[0] == 'r' ? BROOD_IO_READ : BROOD_IO_WRITE);
+  return flags;
+}
+
+
+static mode_t checkperm(lua_State *L, int arg, mode_t def) {
+  if (lua_isnoneornil(L, arg)) return def;
+  if (lua_type(L, arg) == LUA_TSTRING) {
+    char *end;
+    long v = strtol(lua_tostring(L, arg), &end, 8);
+    luaL_argcheck(L, *end == '\0' && v >= 0 && v <= 07777, arg, "permissions must be octal digits");
+    return (mode_t)v;
+  }
+  {
+    lua_Integer v = luaL_checkinteger(L, arg);
+    luaL_argcheck(L, v >= 0 && v <= 07777, arg, "permissions out of range");
+    return (mode_t)v;
+  }
+}
+
+
+/*
+** io:reopen(path[, mode]) or io:reopen(other_io) -- points this object's
+** descriptor (same number) at another file: IO.stdout:reopen("/dev/null",
+** "a") redirects fd 1 for the whole process, Lua's print included.
+*/
+static int io_reopen(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  brood_IO *other = brood_io_test(L, 2);
+  int src, mode, opened = -1;
+  if (other) {
+    if (other->fd < 0) return luaL_argerror(L, 2, "IO is closed");
+    syncstdio(other);
+    brood_io_flush(L, other);
+    src = other->fd;
+    mode = other->mode;
+  }
+  else {
+    const char *path = luaL_checkstring(L, 2);
+    const char *m = luaL_optstring(L, 3, (io->mode & BROOD_IO_WRITE)
+                                           ? ((io->mode & BROOD_IO_READ) ? "r+" : "w") : "r");
+    int flags = modeflags(L, 3, m, &mode);
+    opened = open(path, flags | O_CLOEXEC, 0666);
+    if (opened < 0) return brood_raise(L, "open", path, errno);
+    src = opened;
+  }
+  syncstdio(io);
+  brood_io_flush(L, io);
+  if (dup3(src, io->fd, io->fd > 2 ? O_CLOEXEC : 0) < 0 && errno != EINVAL) {
+    int err = errno;
+    if (opened >= 0) close(opened);
+    return brood_raise(L, "dup2", NULL, err);
+  }
+  if (opened >= 0) close(opened);
+  io->mode = mode;
+  io->kind = fdkind(io->fd);
+  io->nonblock = (fcntl(io->fd, F_GETFL) & O_NONBLOCK) != 0;
+  io->rpos = io->rlen = 0;
+  io->eof = 0;
+  io->rdshut = io->wrshut = 0;
+  lua_settop(L, 1);
+  return 1;
+}
+
+
+/* io:dup() -> a new IO object on a duplicate descriptor. */
+static int io_dup(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  brood_IO *copy;
+  int fd = fcntl(io->fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return brood_syserror(L, "dup");
+  copy = brood_io_new(L, fd, io->mode, io->kind, 1);
+  copy->sync = io->sync;
+  copy->linebuf = io->linebuf;
+  return 1;
+}
+
+
+/* io:close_read() / io:close_write() -- one direction of a duplex object
+** (a socket: shutdown; a popen "r+": that pipe). */
+static int closeside(lua_State *L, int write) {
+  brood_IO *io = brood_io_check(L, 1);
+  if (write) brood_io_flush(L, io);
+  if (io->kind == BROOD_KIND_SOCKET) {
+    if (shutdown(io->fd, write ? SHUT_WR : SHUT_RD) != 0 && errno != ENOTCONN)
+      return brood_syserror(L, "shutdown");
+  }
+  else if (io->pfd >= 0) {
+    if (write) {
+      close(io->pfd);
+      io->pfd = -1;
+      io->mode &= ~BROOD_IO_WRITE;
+    }
+    else io->rdshut = 1;
+  }
+  else if (io->mode == (write ? BROOD_IO_WRITE : BROOD_IO_READ)) {
+    lua_settop(L, 1);
+    return io_close(L);
+  }
+  if (write) io->wrshut = 1;
+  else io->rdshut = 1;
+  if (io->rdshut && io->wrshut) {
+    lua_settop(L, 1);
+    return io_close(L);
+  }
+  return 0;
+}
+
+
+static int io_close_read(lua_State *L) {
+  return closeside(L, 0);
+}
+
+
+static int io_close_write(lua_State *L) {
+  return closeside(L, 1);
+}
+
+
+/*
+** io:flock(op[, nonblock]) -- "EX", "SH" or "UN" (flock(2)). Returns
+** true; with nonblock, false when another holds the lock. A blocking
+** lock is retried with short naps so that trap handlers keep running.
+*/
+static int lockop(lua_State *L, int arg) {
+  static const char *const ops[] = {"EX", "SH", "UN", NULL};
+  static const int values[] = {LOCK_EX, LOCK_SH, LOCK_UN};
+  if (lua_type(L, arg) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, arg);
+    if (strncmp(s, "LOCK_", 5) == 0) {
+      lua_pushstring(L, s + 5);
+      lua_replace(L, arg);
+    }
+  }
+  return values[luaL_checkoption(L, arg, NULL, ops)];
+}
+
+
+static int flock_retry(lua_State *L, int fd, int op, int nonblock) {
+  double nap = 0.001;
+  for (;;) {
+    if (flock(fd, op | LOCK_NB) == 0) return 1;
+    if (errno == EINTR) {
+      brood_sig_check(L);
+      continue;
+    }
+    if (errno != EWOULDBLOCK) return brood_syserror(L, "flock");
+    if (nonblock) return 0;
+    brood_sig_wait(L, -1, 0, brood_monotonic() + nap);
+    if (nap < 0.05) nap *= 2;
+  }
+}
+
+
+static int io_flock(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  int op = lockop(L, 2);
+  lua_pushboolean(L, flock_retry(L, io->fd, op, lua_toboolean(L, 3)));
+  return 1;
+}
+
+
+static int io_tostring(lua_State *L) {
+  brood_IO *io = toio(L, 1);
+  const char *kind = io->kind == BROOD_KIND_SOCKET ? "Socket" : "IO";
+  if (io->fd < 0) lua_pushfstring(L, "#<%s:(closed)>", kind);
+  else lua_pushfstring(L, "#<%s:fd %d>", kind, io->fd);
+  return 1;
+}
+
+
+/* __index: the methods (upvalue 1), and io.sync -- true when writes go
+** straight out. */
+static int io_index(lua_State *L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "sync") == 0) {
+    lua_pushboolean(L, toio(L, 1)->sync);
+    return 1;
+  }
+  return 1;  /* nil */
+}
+
+
+/* io.sync = true | false (Ruby's $stdout.sync = true). */
+static int io_newindex(lua_State *L) {
+  brood_IO *io = toio(L, 1);
+  if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "sync") == 0) {
+    if (lua_toboolean(L, 3) && io->fd >= 0) brood_io_flush(L, io);
+    io->sync = lua_toboolean(L, 3);
+    return 0;
+  }
+  return luaL_error(L, "cannot set field '%s' of an IO", luaL_tolstring(L, 2, NULL));
+}
+
+
+static const luaL_Reg io_methods[] = {
+  {"read", io_read},
+  {"lines", io_lines},
+  {"gets", io_gets},
+  {"write", io_write},
+  {"puts", io_puts},
+  {"print", io_print},
+  {"flush", io_flush},
+  {"close", io_close},
+  {"closed", io_closed},
+  {"fileno", io_fileno},
+  {"eof", io_eof},
+  {"readpartial", io_readpartial},
+  {"read_nonblock", io_read_nonblock},
+  {"set_nonblock", io_set_nonblock},
+  {"setvbuf", io_setvbuf},
+  {"seek", io_seek},
+  {"reopen", io_reopen},
+  {"dup", io_dup},
+  {"close_read", io_close_read},
+  {"close_write", io_close_write},
+  {"flock", io_flock},
+  {NULL, NULL}
+};
+
+
+static void iometa(lua_State *L) {
+  luaL_newmetatable(L, BROOD_IO_TYPE);
+  lua_pushcfunction(L, io_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, io_gc);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, io_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, io_newindex);
+  lua_setfield(L, -2, "__newindex");
+  luaL_newlib(L, io_methods);          /* methods, with the socket ones */
+  luaL_setfuncs(L, brood_socket_methods, 0);
+  lua_pushcclosure(L, io_index, 1);
+  lua_setfield(L, -2, "__index");
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Module functions
+** =======================================================
+*/
+
+/*
+** IO.pipe([fn]) -> reader, writer. Both ends close-on-exec. With fn:
+** fn(reader, writer) runs, both are closed after, and fn's results are
+** returned (Ruby's block form).
+*/
+static int io_pipe(lua_State *L) {
+  int fds[2], with_fn = !lua_isnoneornil(L, 1);
+  if (with_fn) luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 1);
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return brood_syserror(L, "pipe2");
+  brood_io_new(L, fds[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
+  brood_io_new(L, fds[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
+  if (!with_fn) return 2;
+  {
+    int base = lua_gettop(L) - 2, status, nres;
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, base + 1);
+    lua_pushvalue(L, base + 2);
+    status = lua_pcall(L, 2, LUA_MULTRET, 0);
+    release(toio(L, base + 1), 1);
+    release(toio(L, base + 2), 1);
+    if (status != LUA_OK) return lua_error(L);
+    nres = lua_gettop(L) - base - 2;
+    return nres;
+  }
+}
+
+
+/* IO.for_fd(fd[, mode]) -- an IO object for a descriptor this process
+** holds; closing (or collecting) it closes the descriptor. */
+static int io_for_fd(lua_State *L) {
+  int fd = brood_checkint(L, 1);
+  int fl = fcntl(fd, F_GETFL), mode;
+  if (fl < 0) return brood_syserror(L, "fcntl");
+  if (lua_isnoneornil(L, 2)) {
+    int acc = fl & O_ACCMODE;
+    mode = acc == O_RDONLY ? BROOD_IO_READ
+         : acc == O_WRONLY ? BROOD_IO_WRITE : BROOD_IO_READ | BROOD_IO_WRITE;
+  }
+  else modeflags(L, 2, luaL_checkstring(L, 2), &mode);
+  brood_io_new(L, fd, mode, -1, 1);
+  return 1;
+}
+
+
+/* IO.open(path[, mode[, perm]]) -- mode as Lua's ("r", "w", "a", with
+** "+", "b"; "x" for O_EXCL); perm (default "666", before the umask) as a
+** number or octal string. */
+static int io_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  const char *m = luaL_optstring(L, 2, "r");
+  int mode, flags = modeflags(L, 2, m, &mode), fd;
+  mode_t perm = checkperm(L, 3, 0666);
+  fd = open(path, flags | O_CLOEXEC, perm);
+  if (fd < 0) return brood_raise(L, "open", path, errno);
+  brood_io_new(L, fd, mode, -1, 1);
+  return 1;
+}
+
+
+/* IO.fileno(x) -- the descriptor number of an IO object, a Lua file
+** handle, or a number. */
+static int io_fileno_of(lua_State *L) {
+  brood_IO *io = brood_io_test(L, 1);
+  luaL_Stream *f;
+  if (io) {
+    if (io->fd < 0) return luaL_argerror(L, 1, "IO is closed");
+    lua_pushinteger(L, io->fd);
+    return 1;
+  }
+  f = luaL_testudata(L, 1, LUA_FILEHANDLE);
+  if (f) {
+    if (f->closef == NULL) return luaL_argerror(L, 1, "file is closed");
+    lua_pushinteger(L, fileno(f->f));
+    return 1;
+  }
+  lua_pushinteger(L, luaL_checkinteger(L, 1));
+  return 1;
+}
+
+
+/* IO.mkfifo(path[, perm]) -- a named pipe (perm default "666"). */
+static int io_mkfifo(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  if (mkfifo(path, checkperm(L, 2, 0666)) != 0) return brood_raise(L, "mkfifo", path, errno);
+  return 0;
+}
+
+
+/* IO.flock(io, op[, nonblock]) -- io:flock for IO objects and Lua files. */
+static int io_flock_fn(lua_State *L) {
+  int fd, op;
+  lua_settop(L, 3);
+  io_fileno_of(L);
+  fd = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  op = lockop(L, 2);
+  lua_pushboolean(L, flock_retry(L, fd, op, lua_toboolean(L, 3)));
+  return 1;
+}
+
+
+/*
+** IO.pidfile(path) -> io. Opens (creating) path, takes an exclusive
+** flock on it and writes this process's pid; the lock lasts while the
+** returned object stays open. If another process holds it, raises the
+** error object EAGAIN with field pid = the holder's pid.
+*/
+static int io_pidfile(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char buf[32];
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), len;
+  brood_IO *io;
+  if (fd < 0) return brood_raise(L, "open", path, errno);
+  io = brood_io_new(L, fd, BROOD_IO_READ | BROOD_IO_WRITE, BROOD_KIND_FILE, 1);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    release(io, 1);
+    brood_pusherror(L, "flock", path, err);
+    if (err == EWOULDBLOCK) {
+      lua_pushinteger(L, strtol(buf, NULL, 10));
+      lua_setfield(L, -2, "pid");
+    }
+    return lua_error(L);
+  }
+  len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
+    int err = errno;
+    release(io, 1);
+    return brood_raise(L, "write", path, err);
+  }
+  return 1;
+}
+
+/* }====================================================== */
+
+
+int brood_io_select(lua_State *L);      /* select.c */
+int brood_io_copy_stream(lua_State *L); /* select.c */
+int brood_io_shared(lua_State *L);      /* shared.c */
+
 static const luaL_Reg io_funcs[] = {
+  {"pipe", io_pipe},
+  {"for_fd", io_for_fd},
+  {"open", io_open},
+  {"fileno", io_fileno_of},
+  {"mkfifo", io_mkfifo},
+  {"flock", io_flock_fn},
+  {"pidfile", io_pidfile},
+  {"select", brood_io_select},
+  {"copy_stream", brood_io_copy_stream},
+  {"shared", brood_io_shared},
   {NULL, NULL}
 };
 
 
 BROOD_API int luaopen_brood_io(lua_State *L) {
+  static const char *const names[] = {"stdin", "stdout", "stderr"};
+  int fd;
   luaL_newlib(L, io_funcs);
+  for (fd = 0; fd <= 2; fd++) {
+    brood_IO *io = brood_io_new(L, fd, fd == 0 ? BROOD_IO_READ : BROOD_IO_WRITE, -1, 0);
+    if (fd > 0) io->sync = 1;  /* in step with print and io.write */
+    lua_setfield(L, -2, names[fd]);
+  }
   return 1;
 }

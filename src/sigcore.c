@@ -615,10 +615,9 @@ void brood_sig_forked(void) {
 ** =======================================================
 */
 
-int brood_sig_wait(lua_State *L, int fd, int events, double deadline) {
-  struct pollfd p[2];
+int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) {
   for (;;) {
-    int n = 0, r;
+    int n = nfds, r, i;
     struct timespec ts, *tp = NULL;
     /* Handling a signal drains the wake-up pipe, which may also hold the
     ** byte that announced what the caller waits for (a SIGCHLD, a thread
@@ -628,17 +627,12 @@ int brood_sig_wait(lua_State *L, int fd, int events, double deadline) {
       brood_sig_check(L);
       return -1;
     }
-    if (fd >= 0) {
-      p[n].fd = fd;
-      p[n].events = (short)events;
-      p[n].revents = 0;
-      n++;
-    }
+    for (i = 0; i < nfds; i++) fds[i].revents = 0;
     if (wake_stale) make_wakefd();
     if (wakefd[0] >= 0 && !wake_stale) {  /* process-wide: any state may use it */
-      p[n].fd = wakefd[0];
-      p[n].events = POLLIN;
-      p[n].revents = 0;
+      fds[n].fd = wakefd[0];
+      fds[n].events = POLLIN;
+      fds[n].revents = 0;
       n++;
     }
     if (deadline >= 0) {
@@ -653,20 +647,34 @@ int brood_sig_wait(lua_State *L, int fd, int events, double deadline) {
       atomic_fetch_sub(&waiters, 1);
       continue;
     }
-    r = ppoll(p, (nfds_t)n, tp, NULL);
+    r = ppoll(fds, (nfds_t)n, tp, NULL);
     atomic_fetch_sub(&waiters, 1);
     if (r < 0) {
       if (errno == EINTR) continue;
       return brood_syserror(L, "poll");
     }
-    if (fd >= 0 && p[0].revents) return p[0].revents;
-    if (n > (fd >= 0) && p[n - 1].revents) {  /* the wake-up pipe */
+    if (n > nfds && fds[nfds].revents) {  /* the wake-up pipe */
+      r--;
       drain();
-      brood_sig_check(L);
-      return -1;
+      if (r == 0) {
+        brood_sig_check(L);
+        return -1;
+      }
     }
-    if (r == 0 && deadline >= 0 && brood_monotonic() >= deadline) return 0;
+    if (r > 0) return r;
+    if (deadline >= 0 && brood_monotonic() >= deadline) return 0;
   }
+}
+
+
+int brood_sig_wait(lua_State *L, int fd, int events, double deadline) {
+  struct pollfd p[2];
+  int r;
+  if (fd < 0) return brood_sig_poll(L, p, 0, deadline);
+  p[0].fd = fd;
+  p[0].events = (short)events;
+  r = brood_sig_poll(L, p, 1, deadline);
+  return r > 0 ? p[0].revents : r;
 }
 
 /* }====================================================== */

@@ -280,6 +280,7 @@ static int signal_trap(lua_State *L) {
       break;
   }
   disp[signo] = (unsigned char)kind;
+  if (signo == SIGPIPE) brood_io_sigpipe_changed();
   return 1;
 }
 

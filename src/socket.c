@@ -1,15 +1,577 @@
 /*
-** socket.c -- brood.socket: socket pairs, UNIX and TCP sockets.
+** socket.c -- brood.socket: socket pairs, TCP and UNIX servers and
+** clients, and the socket methods of IO objects (send, recv, accept,
+** shutdown, send_io, recv_io, addresses).
+**
+** Every socket is an ordinary brood IO object (read, gets, puts... work
+** on it), close-on-exec and non-blocking underneath; blocking calls wait
+** beside the signal pipe, so trap handlers run while a server sits in
+** accept. Sends never raise SIGPIPE (MSG_NOSIGNAL): a closed peer is an
+** EPIPE error.
 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "common.h"
 
 
+/*
+** {======================================================
+** Arguments
+** =======================================================
+*/
+
+static int checkdomain(lua_State *L, int arg) {
+  static const char *const names[] = {"UNIX", "LOCAL", "INET", "INET6", NULL};
+  static const int values[] = {AF_UNIX, AF_UNIX, AF_INET, AF_INET6};
+  const char *s;
+  if (lua_type(L, arg) == LUA_TNUMBER) return brood_checkint(L, arg);
+  s = luaL_checkstring(L, arg);
+  if (strncmp(s, "AF_", 3) == 0 || strncmp(s, "PF_", 3) == 0) {
+    lua_pushstring(L, s + 3);
+    lua_replace(L, arg);
+  }
+  return values[luaL_checkoption(L, arg, NULL, names)];
+}
+
+
+static int checktype(lua_State *L, int arg) {
+  static const char *const names[] = {"STREAM", "DGRAM", "SEQPACKET", NULL};
+  static const int values[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+  const char *s;
+  if (lua_type(L, arg) == LUA_TNUMBER) return brood_checkint(L, arg);
+  s = luaL_checkstring(L, arg);
+  if (strncmp(s, "SOCK_", 5) == 0) {
+    lua_pushstring(L, s + 5);
+    lua_replace(L, arg);
+  }
+  return values[luaL_checkoption(L, arg, NULL, names)];
+}
+
+
+static void checkport(lua_State *L, int arg, char *buf, size_t size) {
+  lua_Integer port = luaL_checkinteger(L, arg);
+  luaL_argcheck(L, port >= 0 && port <= 65535, arg, "port out of range");
+  snprintf(buf, size, "%d", (int)port);
+}
+
+
+/* Resolves host:port; raises (with EAI's message) when it cannot. */
+static struct addrinfo *resolve(lua_State *L, const char *host, const char *port, int passive) {
+  struct addrinfo hints, *res;
+  int r;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  r = getaddrinfo(host, port, &hints, &res);
+  if (r != 0) {
+    if (r == EAI_SYSTEM) brood_raise(L, "getaddrinfo", host, errno);
+    luaL_error(L, "getaddrinfo %s: %s", host ? host : "*", gai_strerror(r));
+  }
+  return res;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Creating sockets
+** =======================================================
+*/
+
+static void pushsocket(lua_State *L, int fd) {
+  brood_io_new(L, fd, BROOD_IO_READ | BROOD_IO_WRITE, BROOD_KIND_SOCKET, 1);
+}
+
+
+/* Socket.pair(domain, type[, protocol]) -> two connected sockets. */
+static int socket_pair(lua_State *L) {
+  int domain = checkdomain(L, 1), type = checktype(L, 2);
+  int proto = brood_optint(L, 3, 0), fds[2];
+  if (socketpair(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto, fds) != 0)
+    return brood_syserror(L, "socketpair");
+  pushsocket(L, fds[0]);
+  pushsocket(L, fds[1]);
+  return 2;
+}
+
+
+/* Binds and listens; the error of the last address tried if none works. */
+static int listen_on(lua_State *L, struct addrinfo *res, int backlog, const char *what) {
+  struct addrinfo *ai;
+  int err = EADDRNOTAVAIL;
+  const char *call = "bind";
+  for (ai = res; ai; ai = ai->ai_next) {
+    int one = 1;
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      call = "socket";
+      continue;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0) {
+      freeaddrinfo(res);
+      pushsocket(L, fd);
+      return 1;
+    }
+    err = errno;
+    call = "bind";
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return brood_raise(L, call, what, err);
+}
+
+
+/*
+** Socket.tcp_server(host, port[, backlog]) -> a listening socket (Ruby's
+** TCPServer.new). host nil means every IPv4 address ("0.0.0.0"); "::" is
+** every IPv6 one. Port 0 picks a free port: server:local_address() tells
+** which. SO_REUSEADDR is set, so a restarted server can bind at once.
+*/
+static int socket_tcp_server(lua_State *L) {
+  const char *host = luaL_optstring(L, 1, "0.0.0.0");
+  char port[16], what[300];
+  int backlog = brood_optint(L, 3, SOMAXCONN);
+  checkport(L, 2, port, sizeof port);
+  snprintf(what, sizeof what, "%s:%s", host, port);
+  return listen_on(L, resolve(L, host, port, 1), backlog, what);
+}
+
+
+/* Waits for a non-blocking connect to finish; returns 0 or the errno. */
+static int finish_connect(lua_State *L, int fd, double deadline) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  for (;;) {
+    int r = brood_sig_wait(L, fd, POLLOUT, deadline);
+    if (r == 0) return ETIMEDOUT;
+    if (r > 0) break;
+  }
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
+
+
+/*
+** Socket.tcp_connect(host, port[, timeout]) -> a connected socket
+** (Ruby's TCPSocket.new), trying every address of host, IPv4 or IPv6.
+** timeout (seconds) bounds the whole attempt: ETIMEDOUT.
+*/
+static int socket_tcp_connect(lua_State *L) {
+  typedef struct { int family, type, proto; socklen_t len; struct sockaddr_storage addr; } Addr;
+  const char *host = luaL_checkstring(L, 1);
+  char port[16], what[300];
+  double deadline = -1;
+  struct addrinfo *res, *ai;
+  Addr *addrs;
+  int n = 0, i, err = ECONNREFUSED;
+  checkport(L, 2, port, sizeof port);
+  if (!lua_isnoneornil(L, 3)) {
+    lua_Number t = luaL_checknumber(L, 3);
+    luaL_argcheck(L, t >= 0, 3, "timeout must not be negative");
+    deadline = brood_monotonic() + t;
+  }
+  snprintf(what, sizeof what, "%s:%s", host, port);
+  /* The addresses go into memory Lua owns, and each attempt's socket is
+  ** an IO object from the start: a trap handler that raises while we
+  ** wait for a connection leaks nothing. */
+  res = resolve(L, host, port, 0);
+  for (ai = res; ai && n < 16; ai = ai->ai_next) n++;
+  addrs = lua_newuserdatauv(L, sizeof(Addr) * (size_t)n, 0);
+  for (ai = res, i = 0; i < n; ai = ai->ai_next, i++) {
+    addrs[i].family = ai->ai_family;
+    addrs[i].type = ai->ai_socktype;
+    addrs[i].proto = ai->ai_protocol;
+    addrs[i].len = ai->ai_addrlen;
+    memcpy(&addrs[i].addr, ai->ai_addr, ai->ai_addrlen);
+  }
+  freeaddrinfo(res);
+  for (i = 0; i < n; i++) {
+    int fd = socket(addrs[i].family, addrs[i].type | SOCK_CLOEXEC | SOCK_NONBLOCK, addrs[i].proto);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    pushsocket(L, fd);
+    if (connect(fd, (struct sockaddr *)&addrs[i].addr, addrs[i].len) == 0) err = 0;
+    else if (errno == EINPROGRESS || errno == EINTR) err = finish_connect(L, fd, deadline);
+    else err = errno;
+    if (err == 0) return 1;
+    brood_io_close(L, -1);
+    lua_pop(L, 1);
+    if (err == ETIMEDOUT) break;
+  }
+  return brood_raise(L, "connect", what, err);
+}
+
+
+static socklen_t unixaddr(lua_State *L, int arg, struct sockaddr_un *sun) {
+  size_t len;
+  const char *path = luaL_checklstring(L, arg, &len);
+  luaL_argcheck(L, len > 0 && len < sizeof sun->sun_path, arg, "path too long (or empty)");
+  memset(sun, 0, sizeof *sun);
+  sun->sun_family = AF_UNIX;
+  memcpy(sun->sun_path, path, len);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+}
+
+
+/* Socket.unix_server(path[, backlog]) -> a listening UNIX socket. */
+static int socket_unix_server(lua_State *L) {
+  struct sockaddr_un sun;
+  socklen_t len = unixaddr(L, 1, &sun);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return brood_syserror(L, "socket");
+  if (bind(fd, (struct sockaddr *)&sun, len) != 0 || listen(fd, brood_optint(L, 2, SOMAXCONN)) != 0) {
+    int err = errno;
+    close(fd);
+    return brood_raise(L, "bind", lua_tostring(L, 1), err);
+  }
+  pushsocket(L, fd);
+  return 1;
+}
+
+
+/* Socket.unix_connect(path) -> a connected UNIX socket. */
+static int socket_unix_connect(lua_State *L) {
+  struct sockaddr_un sun;
+  socklen_t len = unixaddr(L, 1, &sun);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err = 0;
+  if (fd < 0) return brood_syserror(L, "socket");
+  pushsocket(L, fd);  /* owned by Lua from here: no leak on any error */
+  if (connect(fd, (struct sockaddr *)&sun, len) != 0) {
+    if (errno == EINPROGRESS || errno == EAGAIN) err = finish_connect(L, fd, -1);
+    else err = errno;
+  }
+  if (err) {
+    brood_io_close(L, -1);
+    return brood_raise(L, "connect", lua_tostring(L, 1), err);
+  }
+  return 1;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Methods
+** =======================================================
+*/
+
+static int checkflags(lua_State *L, int arg) {
+  lua_Integer f = luaL_optinteger(L, arg, 0);
+  return (int)f;
+}
+
+
+/* sock:accept() -> a connected socket, once a client comes. */
+static int sock_accept(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  for (;;) {
+    int fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd >= 0) {
+      pushsocket(L, fd);
+      return 1;
+    }
+    if (errno == EAGAIN || errno == ECONNABORTED) brood_io_wait(L, io, POLLIN, -1);
+    else if (errno == EINTR) brood_sig_check(L);
+    else return brood_syserror(L, "accept");
+  }
+}
+
+
+static int socktype(int fd) {
+  int type = SOCK_STREAM;
+  socklen_t len = sizeof type;
+  getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+  return type;
+}
+
+
+/* sock:send(msg[, flags]) -> bytes sent. A message socket (DGRAM,
+** SEQPACKET) sends msg as one message; a stream sends all of it. */
+static int sock_send(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  size_t len;
+  const char *msg = luaL_checklstring(L, 2, &len);
+  int flags = checkflags(L, 3) | MSG_NOSIGNAL;
+  if (socktype(io->fd) == SOCK_STREAM) {
+    brood_io_flush(L, io);
+    brood_io_writeall(L, io, io->fd, msg, len);
+    lua_pushinteger(L, (lua_Integer)len);
+    return 1;
+  }
+  for (;;) {
+    ssize_t n = send(io->fd, msg, len, flags);
+    if (n >= 0) {
+      lua_pushinteger(L, n);
+      return 1;
+    }
+    if (errno == EAGAIN && !(flags & MSG_DONTWAIT)) brood_io_wait(L, io, POLLOUT, -1);
+    else if (errno == EINTR) brood_sig_check(L);
+    else return brood_syserror(L, "send");
+  }
+}
+
+
+/* sock:recv(maxlen[, flags]) -> a message (whole, on DGRAM/SEQPACKET) or
+** what a stream has, up to maxlen; nil at end of a stream. With
+** Socket.MSG_DONTWAIT: nil, "EAGAIN" when nothing is there. */
+static int sock_recv(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  lua_Integer maxlen = luaL_checkinteger(L, 2);
+  int flags = checkflags(L, 3);
+  luaL_Buffer b;
+  char *p;
+  luaL_argcheck(L, maxlen > 0 && maxlen <= (1 << 26), 2, "maxlen out of range");
+  if (io->rlen > io->rpos) {  /* read() buffered some: that comes first */
+    size_t n = io->rlen - io->rpos;
+    if ((size_t)maxlen < n) n = (size_t)maxlen;
+    lua_pushlstring(L, io->rbuf + io->rpos, n);
+    if (!(flags & MSG_PEEK)) io->rpos += n;
+    return 1;
+  }
+  p = luaL_buffinitsize(L, &b, (size_t)maxlen);
+  for (;;) {
+    ssize_t n;
+    if (io->waitfirst && !(flags & MSG_DONTWAIT)) brood_io_wait(L, io, POLLIN, -1);
+    n = recv(io->fd, p, (size_t)maxlen, flags);
+    if (n > 0 || (n == 0 && socktype(io->fd) != SOCK_STREAM)) {
+      if (n == maxlen) io->waitfirst = 0;
+      luaL_pushresultsize(&b, (size_t)n);
+      return 1;
+    }
+    if (n == 0) {
+      luaL_pushresultsize(&b, 0);
+      lua_pushnil(L);
+      return 1;
+    }
+    if (errno == EAGAIN) {
+      if (flags & MSG_DONTWAIT) {
+        luaL_pushresultsize(&b, 0);
+        lua_pushnil(L);
+        lua_pushliteral(L, "EAGAIN");
+        return 2;
+      }
+      io->waitfirst = 1;  /* a ping-pong: poll first next time */
+    }
+    else if (errno == EINTR) brood_sig_check(L);
+    else return brood_syserror(L, "recv");
+  }
+}
+
+
+/* sock:shutdown([how]) -- "RD", "WR" or "RDWR" (default), or 0, 1, 2. */
+static int sock_shutdown(lua_State *L) {
+  static const char *const names[] = {"RD", "WR", "RDWR", NULL};
+  brood_IO *io = brood_io_check(L, 1);
+  int how;
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    how = brood_checkint(L, 2);
+    luaL_argcheck(L, how >= 0 && how <= 2, 2, "expected 0, 1 or 2");
+  }
+  else {
+    const char *s = luaL_optstring(L, 2, "RDWR");
+    if (strncmp(s, "SHUT_", 5) == 0) {
+      lua_pushstring(L, s + 5);
+      lua_replace(L, 2);
+    }
+    how = luaL_checkoption(L, 2, "RDWR", names);
+  }
+  brood_io_flush(L, io);
+  if (shutdown(io->fd, how == 0 ? SHUT_RD : how == 1 ? SHUT_WR : SHUT_RDWR) != 0)
+    return brood_syserror(L, "shutdown");
+  if (how != 1) io->rdshut = 0;  /* reads now see end of file */
+  return 0;
+}
+
+
+/* sock:send_io(io) -- passes a descriptor (IO object, Lua file or fd
+** number) over a UNIX socket (SCM_RIGHTS): the receiver gets its own
+** descriptor for the same open file. */
+static int sock_send_io(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  brood_IO *other = brood_io_test(L, 2);
+  int fd;
+  char byte = 0;
+  struct iovec iov = {&byte, 1};
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  struct msghdr msg;
+  struct cmsghdr *c;
+  if (other) {
+    if (other->fd < 0) return luaL_argerror(L, 2, "IO is closed");
+    fd = other->fd;
+  }
+  else {
+    luaL_Stream *f = luaL_testudata(L, 2, LUA_FILEHANDLE);
+    if (f && f->closef) fd = fileno(f->f);
+    else fd = brood_checkint(L, 2);
+  }
+  memset(&msg, 0, sizeof msg);
+  memset(&u, 0, sizeof u);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  for (;;) {
+    if (sendmsg(io->fd, &msg, MSG_NOSIGNAL) >= 0) return 0;
+    if (errno == EAGAIN) brood_io_wait(L, io, POLLOUT, -1);
+    else if (errno == EINTR) brood_sig_check(L);
+    else return brood_syserror(L, "sendmsg");
+  }
+}
+
+
+/* sock:recv_io() -> an IO object for the passed descriptor (close-on-
+** exec), or nil at end of the stream. */
+static int sock_recv_io(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  char byte;
+  struct iovec iov = {&byte, 1};
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * 4)]; } u;
+  struct msghdr msg;
+  for (;;) {
+    ssize_t n;
+    struct cmsghdr *c;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof u.buf;
+    n = recvmsg(io->fd, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0) {
+      if (errno == EAGAIN) brood_io_wait(L, io, POLLIN, -1);
+      else if (errno == EINTR) brood_sig_check(L);
+      else return brood_syserror(L, "recvmsg");
+      continue;
+    }
+    if (n == 0) {
+      lua_pushnil(L);
+      return 1;
+    }
+    for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        int fds[4], k, count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)count);
+        for (k = 1; k < count; k++) close(fds[k]);  /* one at a time */
+        {
+          int fl = fcntl(fds[0], F_GETFL), acc = fl & O_ACCMODE;
+          brood_io_new(L, fds[0], acc == O_RDONLY ? BROOD_IO_READ
+                                  : acc == O_WRONLY ? BROOD_IO_WRITE
+                                  : BROOD_IO_READ | BROOD_IO_WRITE, -1, 1);
+        }
+        return 1;
+      }
+    }
+    return luaL_error(L, "recv_io: a message came without a descriptor");
+  }
+}
+
+
+/* Pushes an address: ip, port for INET/INET6; the path for UNIX. */
+static int pushaddr(lua_State *L, const struct sockaddr_storage *ss, socklen_t len) {
+  char ip[INET6_ADDRSTRLEN];
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &s->sin_addr, ip, sizeof ip);
+    lua_pushstring(L, ip);
+    lua_pushinteger(L, ntohs(s->sin_port));
+    return 2;
+  }
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+    inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof ip);
+    lua_pushstring(L, ip);
+    lua_pushinteger(L, ntohs(s->sin6_port));
+    return 2;
+  }
+  if (ss->ss_family == AF_UNIX) {
+    const struct sockaddr_un *s = (const struct sockaddr_un *)ss;
+    size_t n = len > offsetof(struct sockaddr_un, sun_path)
+             ? strnlen(s->sun_path, len - offsetof(struct sockaddr_un, sun_path)) : 0;
+    lua_pushlstring(L, s->sun_path, n);
+    return 1;
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+
+/* sock:local_address() -> ip, port (or the path of a UNIX socket). */
+static int sock_local_address(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(io->fd, (struct sockaddr *)&ss, &len) != 0) return brood_syserror(L, "getsockname");
+  return pushaddr(L, &ss, len);
+}
+
+
+/* sock:remote_address() -> the peer's ip, port (or path). */
+static int sock_remote_address(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getpeername(io->fd, (struct sockaddr *)&ss, &len) != 0) return brood_syserror(L, "getpeername");
+  return pushaddr(L, &ss, len);
+}
+
+
+const luaL_Reg brood_socket_methods[] = {
+  {"accept", sock_accept},
+  {"send", sock_send},
+  {"recv", sock_recv},
+  {"shutdown", sock_shutdown},
+  {"send_io", sock_send_io},
+  {"recv_io", sock_recv_io},
+  {"local_address", sock_local_address},
+  {"remote_address", sock_remote_address},
+  {NULL, NULL}
+};
+
+/* }====================================================== */
+
+
 static const luaL_Reg socket_funcs[] = {
+  {"pair", socket_pair},
+  {"tcp_server", socket_tcp_server},
+  {"tcp_connect", socket_tcp_connect},
+  {"unix_server", socket_unix_server},
+  {"unix_connect", socket_unix_connect},
   {NULL, NULL}
 };
 
 
 BROOD_API int luaopen_brood_socket(lua_State *L) {
   luaL_newlib(L, socket_funcs);
+  lua_pushinteger(L, MSG_PEEK);
+  lua_setfield(L, -2, "MSG_PEEK");
+  lua_pushinteger(L, MSG_DONTWAIT);
+  lua_setfield(L, -2, "MSG_DONTWAIT");
+  lua_pushinteger(L, MSG_WAITALL);
+  lua_setfield(L, -2, "MSG_WAITALL");
+  lua_pushinteger(L, MSG_OOB);
+  lua_setfield(L, -2, "MSG_OOB");
+  lua_pushinteger(L, SOMAXCONN);
+  lua_setfield(L, -2, "SOMAXCONN");
   return 1;
 }

@@ -1,0 +1,252 @@
+-- brood.socket over socket pairs and loopback TCP and UNIX sockets.
+local U = require "spec.helpers.util"
+local IO = require "brood.io"
+local P = require "brood.process"
+local Socket = require "brood.socket"
+
+describe("Socket.pair", function()
+  U.guard(before_each, after_each)
+
+  it("keeps message boundaries on DGRAM, both ways (the book's example)", function()
+    local child_socket, parent_socket = Socket.pair("UNIX", "DGRAM", 0)
+    local maxlen = 1000
+    local pid = P.fork(function()
+      parent_socket:close()
+      for _ = 1, 4 do
+        local instruction = child_socket:recv(maxlen)
+        child_socket:send(instruction .. " accomplished!", 0)
+      end
+    end)
+    child_socket:close()
+    for _ = 1, 2 do parent_socket:send("Heavy lifting", 0) end
+    for _ = 1, 2 do parent_socket:send("Feather lifting", 0) end
+    local got = {}
+    for i = 1, 4 do got[i] = parent_socket:recv(maxlen) end
+    assert.are.same({"Heavy lifting accomplished!", "Heavy lifting accomplished!",
+                     "Feather lifting accomplished!", "Feather lifting accomplished!"}, got)
+    P.wait(pid)
+    parent_socket:close()
+  end)
+
+  it("keeps boundaries on SEQPACKET, and an empty datagram is an empty string", function()
+    local a, b = Socket.pair("AF_UNIX", "SOCK_SEQPACKET")
+    a:send("one")
+    a:send("")
+    a:send("three")
+    assert.are.equal("one", b:recv(100))
+    assert.are.equal("", b:recv(100))
+    assert.are.equal("thr", b:recv(3))  -- the rest of that message is dropped
+    a:close()
+    b:close()
+  end)
+
+  it("streams on STREAM: recv returns what is there, nil at end", function()
+    local a, b = Socket.pair("UNIX", "STREAM")
+    a:send("abc")
+    a:send("def")
+    assert.are.equal("abcdef", b:recv(100))
+    a:puts("a line")
+    assert.are.equal("a line\n", b:gets())
+    a:close()
+    assert.is_nil(b:recv(100))
+    b:close()
+  end)
+
+  it("recv with MSG_PEEK leaves the data, with MSG_DONTWAIT never waits", function()
+    local a, b = Socket.pair("UNIX", "DGRAM")
+    assert.are.same({nil, "EAGAIN"}, {b:recv(10, Socket.MSG_DONTWAIT)})
+    a:send("peeked")
+    assert.are.equal("peeked", b:recv(10, Socket.MSG_PEEK))
+    assert.are.equal("peeked", b:recv(10))
+    a:close()
+    b:close()
+  end)
+
+  it("shutdown ends one direction", function()
+    local a, b = Socket.pair("UNIX", "STREAM")
+    a:shutdown("WR")
+    assert.is_nil(b:recv(10))
+    b:send("still the other way")
+    assert.are.equal("still the other way", a:recv(100))
+    a:close_write()
+    b:close_read()
+    a:close()
+    b:close()
+  end)
+
+  it("passes descriptors between processes with send_io / recv_io", function()
+    local a, b = Socket.pair("UNIX", "STREAM")
+    local name = os.tmpname()
+    local pid = P.fork(function()
+      b:close()
+      local f = IO.open(name, "w")
+      a:send_io(f)
+      f:close()  -- the receiver keeps its own descriptor
+      local r, w = IO.pipe()
+      a:send_io(r)
+      w:write("through a passed pipe")
+      w:close()
+      r:close()
+    end)
+    a:close()
+    local f = b:recv_io()
+    f:write("written by the parent into the child's file")
+    f:close()
+    local r = b:recv_io()
+    assert.are.equal("through a passed pipe", r:read("a"))
+    r:close()
+    assert.is_nil(b:recv_io())
+    P.wait(pid)
+    b:close()
+    assert.are.equal("written by the parent into the child's file", U.slurp(name))
+    os.remove(name)
+  end)
+
+  it("rejects unknown domains and types", function()
+    assert.has_error(function() Socket.pair("MARS", "STREAM") end)
+    assert.has_error(function() Socket.pair("UNIX", "RIVER") end)
+  end)
+end)
+
+describe("TCP sockets on loopback", function()
+  U.guard(before_each, after_each)
+
+  it("serves and connects over IPv4, on a port the kernel picks", function()
+    local server = Socket.tcp_server("127.0.0.1", 0)
+    local host, port = server:local_address()
+    assert.are.equal("127.0.0.1", host)
+    assert.is_true(port > 0)
+    local pid = P.fork(function()
+      local c = server:accept()
+      local line = c:gets()
+      c:puts("echo: " .. line)
+      c:close()
+    end)
+    local c = Socket.tcp_connect("127.0.0.1", port, 5)
+    c:puts("hello")
+    assert.are.equal("echo: hello\n", c:read("a"))
+    local rhost, rport = c:remote_address()
+    assert.are.same({"127.0.0.1", port}, {rhost, rport})
+    c:close()
+    P.wait(pid)
+    server:close()
+  end)
+
+  it("works over IPv6 too", function()
+    local ok, server = pcall(Socket.tcp_server, "::1", 0)
+    if not ok then
+      pending("no IPv6 loopback on this machine: " .. tostring(server))
+      return
+    end
+    local _, port = server:local_address()
+    local pid = P.fork(function() server:accept():puts("v6") end)
+    local c = Socket.tcp_connect("::1", port)
+    assert.are.equal("v6\n", c:gets())
+    assert.are.equal("::1", (c:local_address()))
+    c:close()
+    P.wait(pid)
+    server:close()
+  end)
+
+  it("refuses a connection to a closed port with ECONNREFUSED", function()
+    local server = Socket.tcp_server("127.0.0.1", 0)
+    local _, port = server:local_address()
+    server:close()
+    local ok, err = pcall(Socket.tcp_connect, "127.0.0.1", port)
+    assert.is_false(ok)
+    assert.are.equal("ECONNREFUSED", err.errno)
+    assert.matches("connect 127.0.0.1:%d+", tostring(err))
+  end)
+
+  it("times a connection attempt out", function()
+    -- a listening socket whose backlog is full does not answer SYNs
+    local server = Socket.tcp_server("127.0.0.1", 0, 0)
+    local _, port = server:local_address()
+    local held = {}
+    local ok, err
+    for _ = 1, 20 do
+      ok, err = pcall(Socket.tcp_connect, "127.0.0.1", port, 0.2)
+      if not ok then break end
+      held[#held + 1] = err
+    end
+    assert.is_false(ok)
+    assert.are.equal("ETIMEDOUT", err.errno)
+    for _, c in ipairs(held) do c:close() end
+    server:close()
+  end)
+
+  it("lets a preforking server's 4 workers answer 200 connections", function()
+    local server = Socket.tcp_server("127.0.0.1", 0)
+    local _, port = server:local_address()
+    local workers = {}
+    for i = 1, 4 do
+      workers[i] = P.fork(function()
+        while true do
+          local connection = server:accept()
+          connection:puts("Hello from worker " .. i)
+          connection:close()
+        end
+      end)
+    end
+    server:close()  -- the parent only keeps the workers
+    local seen = {}
+    for _ = 1, 200 do
+      local c = Socket.tcp_connect("127.0.0.1", port, 5)
+      local line = c:gets()
+      c:close()
+      local w = line:match("^Hello from worker (%d)\n$")
+      assert.is_truthy(w, line)
+      seen[w] = (seen[w] or 0) + 1
+    end
+    for _, pid in ipairs(workers) do P.kill("TERM", pid) end
+    for _, pid in ipairs(workers) do P.wait(pid) end
+    local total = 0
+    for _, n in pairs(seen) do total = total + n end
+    assert.are.equal(200, total)
+  end)
+end)
+
+describe("UNIX sockets", function()
+  U.guard(before_each, after_each)
+
+  it("serves and connects through a path", function()
+    local path = os.tmpname()
+    os.remove(path)
+    local server = Socket.unix_server(path)
+    assert.are.equal(path, server:local_address())
+    local pid = P.fork(function()
+      local c = server:accept()
+      c:send(c:recv(100):upper())
+      c:close()
+    end)
+    local c = Socket.unix_connect(path)
+    c:send("quiet")
+    assert.are.equal("QUIET", c:recv(100))
+    c:close()
+    P.wait(pid)
+    server:close()
+    assert.are.equal("EADDRINUSE", select(2, pcall(Socket.unix_server, path)).errno)
+    os.remove(path)
+    assert.are.equal("ENOENT", select(2, pcall(Socket.unix_connect, path)).errno)
+  end)
+
+  it("runs trap handlers while accept waits", function()
+    local S = require "brood.signal"
+    local path = os.tmpname()
+    os.remove(path)
+    local server = Socket.unix_server(path)
+    local hits = 0
+    S.trap("USR1", function() hits = hits + 1 end)
+    local pid = P.fork(function()
+      P.kill("USR1", P.ppid())
+      P.sleep(0.1)
+      Socket.unix_connect(path):close()
+    end)
+    server:accept():close()
+    assert.are.equal(1, hits)
+    P.wait(pid)
+    server:close()
+    os.remove(path)
+    S.trap("USR1", "SYSTEM_DEFAULT")
+  end)
+end)
