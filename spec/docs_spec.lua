@@ -40,6 +40,21 @@ describe("reference documentation", function()
     end)
   end
 
+  it("documents every method of IO objects (socket ones in socket.md)", function()
+    local IO = require "brood.io"
+    local _, methods = debug.getupvalue(getmetatable(IO.stdin).__index, 1)
+    local io_doc, sock_doc = headings("io"), headings("socket")
+    local missing = {}
+    for name in pairs(methods) do
+      if not (io_doc["io:" .. name] or sock_doc["sock:" .. name]) then
+        missing[#missing + 1] = name
+      end
+    end
+    table.sort(missing)
+    assert.are.same({}, missing)
+    assert.is_true(io_doc["io.sync"])
+  end)
+
   it("documents brood.h's functions", function()
     local f = assert(io.open(U.SOURCE_ROOT .. "/docs/embedding.md"))
     local text = f:read("a")
