@@ -290,6 +290,23 @@ describe("IO writing", function()
     assert.are.equal("false\tEPIPE\n", r.out)
   end)
 
+  it("still lets print die of SIGPIPE once brood's pipe guard is in place", function()
+    local r, w = IO.pipe()
+    local pid = P.fork(function()
+      local r2, w2 = IO.pipe()
+      r2:close()
+      pcall(w2.write, w2, "x")          -- EPIPE, and the guard is installed
+      IO.stdout:reopen(w)               -- print now goes into our pipe;
+      r:close()                         -- once the parent has closed its
+      w:close()                         -- reader too, print gets SIGPIPE
+      while true do print("into a closed pipe") end
+    end)
+    r:close()
+    w:close()
+    local _, st = P.wait2(pid)
+    assert.are.equal(13, st.termsig)    -- SIGPIPE, as without brood
+  end)
+
   it("leaves Lua's print to the Unix default: a filter stops when its reader goes", function()
     local r = U.sh(U.quote(U.BROOD) .. " -e 'while true do print(\"y\") end' | head -n 2")
     assert.are.equal("y\ny\n", r.out)

@@ -7,6 +7,7 @@
 #ifndef BROOD_COMMON_H
 #define BROOD_COMMON_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include <lua.h>
@@ -308,8 +309,20 @@ enum {
   BROOD_SIGACT_LUA,        /* run the script's Lua handler */
   BROOD_SIGACT_EXIT,       /* Process.exit() ("EXIT") */
   BROOD_SIGACT_INTERRUPT,  /* raise "interrupted!" (the REPL's Ctrl-C) */
-  BROOD_SIGACT_WAKE        /* only wake blocking calls (brood's own CHLD) */
+  BROOD_SIGACT_WAKE,       /* only wake blocking calls (brood's own CHLD) */
+  BROOD_SIGACT_PIPE        /* brood's SIGPIPE guard (see brood_sig_pipeguard) */
 };
+
+/*
+** SIGPIPE at its default action, the brood way: a C handler that returns
+** when a brood IO write is under way ('brood_sig_inwrite' set), so that
+** the write fails with EPIPE, and otherwise restores the default action
+** and raises the signal again, so that anything else (Lua's print) dies
+** of SIGPIPE exactly as it would have. Caught, it is reset by exec.
+** Returns 0 if installed.
+*/
+int brood_sig_pipeguard(void);
+extern volatile sig_atomic_t brood_sig_inwrite;
 
 /* Catches signo with brood's C handler and sets its action; 'restart'
 ** selects SA_RESTART. Returns -1 with errno set on failure. */

@@ -154,35 +154,29 @@ static size_t rawread(lua_State *L, brood_IO *io, char *buf, size_t n) {
 }
 
 
-/* SIGPIPE stays out of pipe writes only while its disposition is the
-** default; a trapped or ignored PIPE is the script's business. */
-static int pipe_dfl = -1;
+/* A pipe write must fail with EPIPE rather than kill the process. While
+** SIGPIPE has its default action, brood's guard handler is installed (on
+** the first pipe write) and told when a write is under way; a trapped or
+** ignored PIPE is the script's business. */
+static int pipe_guarded = -1;  /* unknown */
 
 void brood_io_sigpipe_changed(void) {
-  pipe_dfl = -1;
+  pipe_guarded = -1;
 }
 
 
 static ssize_t write_noepipe(int fd, const void *p, size_t n) {
-  sigset_t set, old;
   ssize_t r;
-  int err;
-  if (pipe_dfl < 0) {
+  if (pipe_guarded < 0) {
     struct sigaction sa;
-    pipe_dfl = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL;
+    pipe_guarded = 0;
+    if (brood_sig_action(SIGPIPE) == BROOD_SIGACT_PIPE) pipe_guarded = 1;
+    else if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+      pipe_guarded = brood_sig_pipeguard() == 0;
   }
-  if (!pipe_dfl) return write(fd, p, n);
-  sigemptyset(&set);
-  sigaddset(&set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &set, &old);
+  brood_sig_inwrite = 1;
   r = write(fd, p, n);
-  err = errno;
-  if (r < 0 && err == EPIPE && !sigismember(&old, SIGPIPE)) {
-    struct timespec zero = {0, 0};
-    sigtimedwait(&set, NULL, &zero);  /* the SIGPIPE that came: taken */
-  }
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  errno = err;
+  brood_sig_inwrite = 0;
   return r;
 }
 

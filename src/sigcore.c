@@ -138,8 +138,18 @@ static void wake(void) {
 ** SIGCHLD, whose byte a blocking wait needs even when no handler is due.
 ** Signals that find nobody waiting cost no system call at all.
 */
+volatile sig_atomic_t brood_sig_inwrite;
+
 static void on_signal(int signo) {
   int saved_errno = errno;
+  if (action[signo] == BROOD_SIGACT_PIPE) {
+    if (!brood_sig_inwrite) {  /* not ours: die of it as by default */
+      signal(SIGPIPE, SIG_DFL);
+      raise(SIGPIPE);  /* delivered when this handler returns */
+    }
+    errno = saved_errno;
+    return;
+  }
   /* brood's own CHLD catcher only wakes blocking calls (wait) so they
   ** look again; there is nothing to run, so no hook. */
   if (action[signo] != BROOD_SIGACT_WAKE) {
@@ -579,6 +589,11 @@ int brood_sig_install(int signo, int act, int restart) {
   if (sigaction(signo, &sa, NULL) != 0) return -1;
   brood_sig_setaction(signo, act);
   return 0;
+}
+
+
+int brood_sig_pipeguard(void) {
+  return brood_sig_install(SIGPIPE, BROOD_SIGACT_PIPE, 1);
 }
 
 
