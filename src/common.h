@@ -144,10 +144,9 @@ void brood_io_flushall(void);
 ** IO objects (io.c)
 ** =======================================================
 ** One type, "brood.IO", for every descriptor brood hands out: files,
-** pipe ends, sockets, the standard streams. brood's own pipes and sockets
-** are O_NONBLOCK underneath: a read or write tries the system call first
-** and, when it would block, waits in brood_sig_poll beside the signal
-** pipe -- so handlers run at once and no wake-up is lost.
+** pipe ends, sockets, the standard streams. Descriptors are blocking;
+** while traps are set, calls ask the kernel not to block and wait in
+** brood_sig_poll beside the signal pipe instead (see io.c).
 */
 
 #define BROOD_IO_TYPE "brood.IO"
@@ -159,7 +158,7 @@ typedef struct brood_IO {
   int fd;                 /* -1 once closed */
   int mode;               /* BROOD_IO_READ | BROOD_IO_WRITE */
   int kind;               /* BROOD_KIND_* */
-  int nonblock;           /* O_NONBLOCK is set: try first, wait on EAGAIN */
+  int nonblock;           /* O_NONBLOCK is set on the descriptor */
   int owned;              /* close the fd with the object (not fds 0-2) */
   int sync;               /* writes go straight out, no buffering */
   int linebuf;            /* flush the write buffer at each newline */
@@ -181,6 +180,10 @@ brood_IO *brood_io_new(lua_State *L, int fd, int mode, int kind, int owned);
 /* The open IO object at arg (raises for closed ones), or NULL / error. */
 brood_IO *brood_io_check(lua_State *L, int arg);
 brood_IO *brood_io_test(lua_State *L, int arg);
+
+/* True when the next call on io must not block: its descriptor is
+** O_NONBLOCK, or traps are set (a signal may need a handler run). */
+int brood_io_mustnotblock(brood_IO *io);
 
 /* Waits until io's fd is ready for events (running trap handlers);
 ** returns 0 if the monotonic deadline (>= 0) passes first. */

@@ -8,10 +8,14 @@
 ** fileno, eof, sync, reopen, dup, readpartial, read_nonblock...).
 **
 ** Blocking, signals and SIGPIPE:
-**  - brood's own pipes and sockets are O_NONBLOCK underneath; a call tries
-**    the system call and waits in brood_sig_poll when it would block, so
-**    trap handlers run at once and the call then goes on. Descriptors
-**    brood did not create keep their mode and are polled before a read.
+**  - Descriptors are blocking, as in C. While no trap is set, a read or
+**    write is the plain system call -- no signal could need a handler
+**    run. While traps are set, each call asks not to block (RWF_NOWAIT on
+**    pipes, MSG_DONTWAIT on sockets; poll first where the kernel has
+**    neither) and, when it would, waits in brood_sig_poll beside the
+**    signal pipe: trap handlers run at once and the call then goes on.
+**    An O_NONBLOCK descriptor (a listening socket, or one a script set)
+**    is tried first and waited for on EAGAIN.
 **  - A write to a pipe whose reader is gone raises EPIPE instead of
 **    killing the process: sockets send with MSG_NOSIGNAL, and pipe writes
 **    hold SIGPIPE blocked for the call (consuming it if it came) while its
@@ -35,6 +39,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -137,12 +142,46 @@ int brood_io_wait(lua_State *L, brood_IO *io, int events, double deadline) {
 }
 
 
+/* Whether the kernel takes RWF_NOWAIT on this kind of descriptor. */
+static int nowait_ok[BROOD_KIND_OTHER + 1] = {0, 1, 0, 1, 1};
+
+
+int brood_io_mustnotblock(brood_IO *io) {
+  return io->nonblock || brood_sig_handling();
+}
+
+
+/*
+** One read that never blocks when 'nowait' (else a plain read). Returns
+** what read returns; EAGAIN when nothing is there.
+*/
+static ssize_t read_once(brood_IO *io, char *buf, size_t n, int nowait) {
+  if (!nowait || io->nonblock || io->kind == BROOD_KIND_FILE) return read(io->fd, buf, n);
+  if (io->kind == BROOD_KIND_SOCKET) return recv(io->fd, buf, n, MSG_DONTWAIT);
+  if (nowait_ok[io->kind]) {
+    struct iovec iov = {buf, n};
+    ssize_t r = preadv2(io->fd, &iov, 1, -1, RWF_NOWAIT);
+    if (r >= 0 || (errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS)) return r;
+    nowait_ok[io->kind] = 0;
+  }
+  {  /* no per-call non-blocking read here: poll, then read */
+    struct pollfd p = {io->fd, POLLIN, 0};
+    if (poll(&p, 1, 0) == 0) {
+      errno = EAGAIN;
+      return -1;
+    }
+    return read(io->fd, buf, n);
+  }
+}
+
+
 /* Reads up to n bytes; returns how many, 0 at end of file. */
 static size_t rawread(lua_State *L, brood_IO *io, char *buf, size_t n) {
   for (;;) {
+    int nowait = brood_io_mustnotblock(io);
     ssize_t r;
-    if (io->waitfirst || !io->nonblock) brood_io_wait(L, io, POLLIN, -1);
-    r = read(io->fd, buf, n);
+    if (nowait && io->waitfirst) brood_io_wait(L, io, POLLIN, -1);
+    r = read_once(io, buf, n, nowait);
     if (r >= 0) {
       if ((size_t)r == n) io->waitfirst = 0;  /* data was plentiful */
       return (size_t)r;
@@ -165,8 +204,12 @@ void brood_io_sigpipe_changed(void) {
 }
 
 
-static ssize_t write_noepipe(int fd, const void *p, size_t n) {
+/* One write (EPIPE, never SIGPIPE) that never blocks when 'nowait'. */
+static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int nowait) {
   ssize_t r;
+  if (io->kind == BROOD_KIND_SOCKET)
+    return send(fd, p, n, MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
+  if (io->kind == BROOD_KIND_FILE) return write(fd, p, n);
   if (pipe_guarded < 0) {
     struct sigaction sa;
     pipe_guarded = 0;
@@ -175,7 +218,15 @@ static ssize_t write_noepipe(int fd, const void *p, size_t n) {
       pipe_guarded = brood_sig_pipeguard() == 0;
   }
   brood_sig_inwrite = 1;
-  r = write(fd, p, n);
+  if (nowait && !io->nonblock && nowait_ok[io->kind]) {
+    struct iovec iov = {(void *)p, n};
+    r = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+    if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)) {
+      nowait_ok[io->kind] = 0;
+      r = write(fd, p, n);
+    }
+  }
+  else r = write(fd, p, n);
   brood_sig_inwrite = 0;
   return r;
 }
@@ -183,10 +234,8 @@ static ssize_t write_noepipe(int fd, const void *p, size_t n) {
 
 void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, size_t len) {
   while (len > 0) {
-    ssize_t n;
-    if (io->kind == BROOD_KIND_SOCKET) n = send(fd, data, len, MSG_NOSIGNAL);
-    else if (io->kind == BROOD_KIND_FILE) n = write(fd, data, len);
-    else n = write_noepipe(fd, data, len);
+    int nowait = brood_io_mustnotblock(io);
+    ssize_t n = write_once(io, fd, data, len, nowait);
     if (n >= 0) {
       data += n;
       len -= (size_t)n;
@@ -213,9 +262,7 @@ static void flush_raw(brood_IO *io) {
   size_t off = 0;
   int fd = io->pfd >= 0 ? io->pfd : io->fd;
   while (fd >= 0 && off < io->wlen) {
-    ssize_t n = io->kind == BROOD_KIND_SOCKET
-      ? send(fd, io->wbuf + off, io->wlen - off, MSG_NOSIGNAL)
-      : write_noepipe(fd, io->wbuf + off, io->wlen - off);
+    ssize_t n = write_once(io, fd, io->wbuf + off, io->wlen - off, 0);
     if (n >= 0) off += (size_t)n;
     else if (errno == EAGAIN) {
       struct pollfd p = {fd, POLLOUT, 0};
@@ -366,6 +413,14 @@ static void read_all(lua_State *L, brood_IO *io) {
 static int read_chars(lua_State *L, brood_IO *io, size_t n) {
   luaL_Buffer b;
   size_t got = 0;
+  /* The common case -- the object's buffer (refilled if empty) holds all
+  ** of it -- makes the string straight from there, with no temporary. */
+  if (buffered(io) == 0 && n <= BUFSIZE && fill(L, io) == 0) return 0;
+  if (buffered(io) >= n) {
+    lua_pushlstring(L, io->rbuf + io->rpos, n);
+    io->rpos += n;
+    return 1;
+  }
   luaL_buffinit(L, &b);
   while (got < n) {
     size_t avail = buffered(io), want = n - got;
@@ -705,17 +760,7 @@ static int io_read_nonblock(lua_State *L) {
   }
   if ((size_t)n > io->rcap) n = (lua_Integer)io->rcap;
   for (;;) {
-    if (!io->nonblock && io->kind != BROOD_KIND_SOCKET) {
-      struct pollfd p = {io->fd, POLLIN, 0};
-      if (poll(&p, 1, 0) == 0) {
-        errno = EAGAIN;
-        r = -1;
-        goto done;
-      }
-    }
-    if (io->kind == BROOD_KIND_SOCKET) r = recv(io->fd, io->rbuf, (size_t)n, MSG_DONTWAIT);
-    else r = read(io->fd, io->rbuf, (size_t)n);
-  done:
+    r = read_once(io, io->rbuf, (size_t)n, 1);
     if (r >= 0) break;
     if (errno == EINTR) {
       brood_sig_check(L);
@@ -1052,7 +1097,7 @@ static int io_pipe(lua_State *L) {
   int fds[2], with_fn = !lua_isnoneornil(L, 1);
   if (with_fn) luaL_checktype(L, 1, LUA_TFUNCTION);
   lua_settop(L, 1);
-  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return brood_syserror(L, "pipe2");
+  if (pipe2(fds, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
   brood_io_new(L, fds[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
   brood_io_new(L, fds[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
   if (!with_fn) return 2;

@@ -4,9 +4,11 @@
 ** shutdown, send_io, recv_io, addresses).
 **
 ** Every socket is an ordinary brood IO object (read, gets, puts... work
-** on it), close-on-exec and non-blocking underneath; blocking calls wait
-** beside the signal pipe, so trap handlers run while a server sits in
-** accept. Sends never raise SIGPIPE (MSG_NOSIGNAL): a closed peer is an
+** on it), close-on-exec. Connected sockets are blocking, and calls on
+** them follow io.c's rule (non-blocking calls and a wait beside the
+** signal pipe while traps are set); listening sockets are non-blocking,
+** because forked workers all wake for one connection and the others must
+** not sit in accept. Either way trap handlers run while a server waits. Sends never raise SIGPIPE (MSG_NOSIGNAL): a closed peer is an
 ** EPIPE error.
 */
 #include <arpa/inet.h>
@@ -95,11 +97,21 @@ static void pushsocket(lua_State *L, int fd) {
 }
 
 
+/* A connected socket (made non-blocking to connect with a timeout) goes
+** back to blocking, like every other descriptor brood hands out; the
+** object on top of the stack is told. */
+static void blocking(lua_State *L, int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  ((brood_IO *)lua_touserdata(L, -1))->nonblock = 0;
+}
+
+
 /* Socket.pair(domain, type[, protocol]) -> two connected sockets. */
 static int socket_pair(lua_State *L) {
   int domain = checkdomain(L, 1), type = checktype(L, 2);
   int proto = brood_optint(L, 3, 0), fds[2];
-  if (socketpair(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto, fds) != 0)
+  if (socketpair(domain, type | SOCK_CLOEXEC, proto, fds) != 0)
     return brood_syserror(L, "socketpair");
   pushsocket(L, fds[0]);
   pushsocket(L, fds[1]);
@@ -209,7 +221,10 @@ static int socket_tcp_connect(lua_State *L) {
     if (connect(fd, (struct sockaddr *)&addrs[i].addr, addrs[i].len) == 0) err = 0;
     else if (errno == EINPROGRESS || errno == EINTR) err = finish_connect(L, fd, deadline);
     else err = errno;
-    if (err == 0) return 1;
+    if (err == 0) {
+      blocking(L, fd);
+      return 1;
+    }
     brood_io_close(L, -1);
     lua_pop(L, 1);
     if (err == ETIMEDOUT) break;
@@ -260,6 +275,7 @@ static int socket_unix_connect(lua_State *L) {
     brood_io_close(L, -1);
     return brood_raise(L, "connect", lua_tostring(L, 1), err);
   }
+  blocking(L, fd);
   return 1;
 }
 
@@ -282,7 +298,9 @@ static int checkflags(lua_State *L, int arg) {
 static int sock_accept(lua_State *L) {
   brood_IO *io = brood_io_check(L, 1);
   for (;;) {
-    int fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int fd;
+    if (!io->nonblock && brood_sig_handling()) brood_io_wait(L, io, POLLIN, -1);
+    fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd >= 0) {
       pushsocket(L, fd);
       return 1;
@@ -316,7 +334,7 @@ static int sock_send(lua_State *L) {
     return 1;
   }
   for (;;) {
-    ssize_t n = send(io->fd, msg, len, flags);
+    ssize_t n = send(io->fd, msg, len, flags | (brood_io_mustnotblock(io) ? MSG_DONTWAIT : 0));
     if (n >= 0) {
       lua_pushinteger(L, n);
       return 1;
@@ -348,8 +366,9 @@ static int sock_recv(lua_State *L) {
   p = luaL_buffinitsize(L, &b, (size_t)maxlen);
   for (;;) {
     ssize_t n;
-    if (io->waitfirst && !(flags & MSG_DONTWAIT)) brood_io_wait(L, io, POLLIN, -1);
-    n = recv(io->fd, p, (size_t)maxlen, flags);
+    int nowait = brood_io_mustnotblock(io);
+    if (nowait && io->waitfirst && !(flags & MSG_DONTWAIT)) brood_io_wait(L, io, POLLIN, -1);
+    n = recv(io->fd, p, (size_t)maxlen, flags | (nowait ? MSG_DONTWAIT : 0));
     if (n > 0 || (n == 0 && socktype(io->fd) != SOCK_STREAM)) {
       if (n == maxlen) io->waitfirst = 0;
       luaL_pushresultsize(&b, (size_t)n);
@@ -433,7 +452,8 @@ static int sock_send_io(lua_State *L) {
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof fd);
   for (;;) {
-    if (sendmsg(io->fd, &msg, MSG_NOSIGNAL) >= 0) return 0;
+    if (sendmsg(io->fd, &msg, MSG_NOSIGNAL | (brood_io_mustnotblock(io) ? MSG_DONTWAIT : 0)) >= 0)
+      return 0;
     if (errno == EAGAIN) brood_io_wait(L, io, POLLOUT, -1);
     else if (errno == EINTR) brood_sig_check(L);
     else return brood_syserror(L, "sendmsg");
@@ -457,7 +477,7 @@ static int sock_recv_io(lua_State *L) {
     msg.msg_iovlen = 1;
     msg.msg_control = u.buf;
     msg.msg_controllen = sizeof u.buf;
-    n = recvmsg(io->fd, &msg, MSG_CMSG_CLOEXEC);
+    n = recvmsg(io->fd, &msg, MSG_CMSG_CLOEXEC | (brood_io_mustnotblock(io) ? MSG_DONTWAIT : 0));
     if (n < 0) {
       if (errno == EAGAIN) brood_io_wait(L, io, POLLIN, -1);
       else if (errno == EINTR) brood_sig_check(L);
