@@ -102,6 +102,23 @@ describe("Socket.pair", function()
     os.remove(name)
   end)
 
+  it("runs trap handlers while recv waits, then receives", function()
+    local S = require "brood.signal"
+    local hits = 0
+    S.trap("USR1", function() hits = hits + 1 end)
+    local a, b = Socket.pair("UNIX", "DGRAM")
+    local pid = P.fork(function()
+      for _ = 1, 3 do P.sleep(0.03) P.kill("USR1", P.ppid()) end
+      a:send("after the signals")
+    end)
+    assert.are.equal("after the signals", b:recv(100))
+    assert.are.equal(3, hits)
+    P.wait(pid)
+    a:close()
+    b:close()
+    S.trap("USR1", "SYSTEM_DEFAULT")
+  end)
+
   it("rejects unknown domains and types", function()
     assert.has_error(function() Socket.pair("MARS", "STREAM") end)
     assert.has_error(function() Socket.pair("UNIX", "RIVER") end)
