@@ -14,6 +14,7 @@ static const luaL_Reg cmodules[] = {
   {"brood.signal", luaopen_brood_signal},
   {"brood.io", luaopen_brood_io},
   {"brood.socket", luaopen_brood_socket},
+  {"brood._core", luaopen_brood__core},
   {NULL, NULL}
 };
 

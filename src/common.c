@@ -98,6 +98,11 @@ void brood_pusherror(lua_State *L, const char *syscall, const char *subject, int
     lua_pushstring(L, subject);
     lua_setfield(L, -2, "subject");
   }
+  brood_errormeta(L);
+}
+
+
+void brood_errormeta(lua_State *L) {
   if (luaL_newmetatable(L, BROOD_ERROR_TYPE)) {
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");

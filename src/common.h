@@ -27,6 +27,7 @@ BROOD_API int luaopen_brood_process(lua_State *L);
 BROOD_API int luaopen_brood_signal(lua_State *L);
 BROOD_API int luaopen_brood_io(lua_State *L);
 BROOD_API int luaopen_brood_socket(lua_State *L);
+BROOD_API int luaopen_brood__core(lua_State *L);  /* helpers for brood's Lua modules */
 
 /* The pure-Lua modules compiled in (luamods.c is generated). */
 struct brood_luamod {
@@ -55,6 +56,9 @@ const char *brood_errname(int err);
 ** "waitpid: No child processes (ECHILD)".
 */
 void brood_pusherror(lua_State *L, const char *syscall, const char *subject, int err);
+
+/* Makes the table on top of the stack a brood.Error (sets its metatable). */
+void brood_errormeta(lua_State *L);
 
 /* Raises the object brood_pusherror builds. Never returns. */
 int brood_raise(lua_State *L, const char *syscall, const char *subject, int err);
@@ -108,6 +112,17 @@ void brood_open_wait(lua_State *L);       /* wait.c */
 void brood_open_env(lua_State *L);        /* env.c */
 void brood_open_rlimit(lua_State *L);     /* rlimit.c */
 void brood_open_proctitle(lua_State *L);  /* proctitle.c */
+void brood_open_spawn(lua_State *L);      /* spawn.c: spawn, exec */
+void brood_open_popen(lua_State *L);      /* spawn.c: IO.popen, into brood.io */
+
+/* A resource name ("NOFILE", "RLIMIT_CORE") or number at arg (rlimit.c). */
+int brood_rlimit_resource(lua_State *L, int arg);
+/* The resource a name ("NOFILE", "RLIMIT_CORE") stands for; -1 if none. */
+int brood_rlimit_lookup(const char *name);
+/* A limit at idx: a whole number, math.huge or "INFINITY"; errors name
+** argument 'arg' (rlimit.c). */
+#include <sys/resource.h>
+rlim_t brood_rlimit_value(lua_State *L, int idx, int arg);
 
 /* Pushes a status object (Ruby's Process::Status) for a raw wait status. */
 void brood_pushstatus(lua_State *L, lua_Integer pid, int raw);
@@ -194,6 +209,9 @@ void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, siz
 
 /* Flushes io's write buffer (raising on error). */
 void brood_io_flush(lua_State *L, brood_IO *io);
+
+/* Set by spawn.c: closes a popen object (waiting for its program). */
+extern int (*brood_io_closehook)(lua_State *L, brood_IO *io);
 
 /* Closes the IO object at idx as io:close() does. */
 void brood_io_close(lua_State *L, int idx);

@@ -783,6 +783,43 @@ static int io_read_nonblock(lua_State *L) {
 }
 
 
+/* io:write_nonblock(data) -> bytes written (maybe fewer than all); nil,
+** "EAGAIN" when none fit now. Never waits; EPIPE raises. */
+static int io_write_nonblock(lua_State *L) {
+  brood_IO *io = checkwritable(L, 1);
+  size_t len;
+  const char *data = luaL_checklstring(L, 2, &len);
+  int fd;
+  ssize_t n;
+  syncstdio(io);
+  brood_io_flush(L, io);
+  fd = io->pfd >= 0 ? io->pfd : io->fd;
+  for (;;) {
+    if (!io->nonblock && io->kind != BROOD_KIND_SOCKET && !nowait_ok[io->kind]) {
+      /* no per-call non-blocking write: at most PIPE_BUF once poll says so */
+      struct pollfd p = {fd, POLLOUT, 0};
+      if (poll(&p, 1, 0) == 0) {
+        errno = EAGAIN;
+        n = -1;
+      }
+      else n = write_once(io, fd, data, len > 4096 ? 4096 : len, 0);
+    }
+    else n = write_once(io, fd, data, len, 1);
+    if (n >= 0) {
+      lua_pushinteger(L, n);
+      return 1;
+    }
+    if (errno == EINTR) brood_sig_check(L);
+    else if (errno == EAGAIN) {
+      lua_pushnil(L);
+      lua_pushliteral(L, "EAGAIN");
+      return 2;
+    }
+    else return brood_syserror(L, "write");
+  }
+}
+
+
 /* io:set_nonblock(on) -- O_NONBLOCK on the descriptor itself (shared by
 ** every process holding it). brood's calls work either way. */
 static int io_set_nonblock(lua_State *L) {
@@ -1051,6 +1088,7 @@ static const luaL_Reg io_methods[] = {
   {"eof", io_eof},
   {"readpartial", io_readpartial},
   {"read_nonblock", io_read_nonblock},
+  {"write_nonblock", io_write_nonblock},
   {"set_nonblock", io_set_nonblock},
   {"setvbuf", io_setvbuf},
   {"seek", io_seek},
@@ -1250,6 +1288,7 @@ BROOD_API int luaopen_brood_io(lua_State *L) {
   static const char *const names[] = {"stdin", "stdout", "stderr"};
   int fd;
   luaL_newlib(L, io_funcs);
+  brood_open_popen(L);
   for (fd = 0; fd <= 2; fd++) {
     brood_IO *io = brood_io_new(L, fd, fd == 0 ? BROOD_IO_READ : BROOD_IO_WRITE, -1, 0);
     if (fd > 0) io->sync = 1;  /* in step with print and io.write */

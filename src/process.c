@@ -391,6 +391,32 @@ static int process_kill(lua_State *L) {
 /* }====================================================== */
 
 
+/* Process.system and Process.capture live in Lua (brood/_run.lua), with
+** Open3, on top of spawn; these forward to it. */
+static int forward(lua_State *L, const char *fn) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "brood._run");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, fn);
+  lua_replace(L, -2);
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+
+/* Process.system([env,] command...[, options]) -> true | false | nil, status */
+static int process_system(lua_State *L) {
+  return forward(L, "system");
+}
+
+
+/* Process.capture([env,] command...[, options]) -> stdout, status */
+static int process_capture(lua_State *L) {
+  return forward(L, "capture");
+}
+
+
 static const luaL_Reg process_funcs[] = {
   {"pid", process_pid},
   {"ppid", process_ppid},
@@ -412,6 +438,8 @@ static const luaL_Reg process_funcs[] = {
   {"times", process_times},
   {"sleep", process_sleep},
   {"kill", process_kill},
+  {"system", process_system},
+  {"capture", process_capture},
   {NULL, NULL}
 };
 
@@ -436,5 +464,6 @@ BROOD_API int luaopen_brood_process(lua_State *L) {
   brood_open_env(L);
   brood_open_rlimit(L);
   brood_open_proctitle(L);
+  brood_open_spawn(L);
   return 1;
 }

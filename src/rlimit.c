@@ -49,7 +49,16 @@ static const struct { const char *name; int resource; } resources[] = {
 #define NRESOURCES (sizeof resources / sizeof resources[0])
 
 
-static int checkresource(lua_State *L, int arg) {
+int brood_rlimit_lookup(const char *name) {
+  size_t i;
+  if (strncmp(name, "RLIMIT_", 7) == 0) name += 7;
+  for (i = 0; i < NRESOURCES; i++)
+    if (strcmp(resources[i].name, name) == 0) return resources[i].resource;
+  return -1;
+}
+
+
+int brood_rlimit_resource(lua_State *L, int arg) {
   size_t i;
   if (lua_type(L, arg) == LUA_TNUMBER) {
     lua_Integer r = luaL_checkinteger(L, arg);
@@ -58,12 +67,12 @@ static int checkresource(lua_State *L, int arg) {
     return luaL_argerror(L, arg, "unknown resource number");
   }
   else {
-    const char *name = luaL_checkstring(L, arg);
-    if (strncmp(name, "RLIMIT_", 7) == 0) name += 7;
-    for (i = 0; i < NRESOURCES; i++)
-      if (strcmp(resources[i].name, name) == 0) return resources[i].resource;
-    lua_pushfstring(L, "unknown resource '%s'", lua_tostring(L, arg));
-    return luaL_argerror(L, arg, lua_tostring(L, -1));
+    int res = brood_rlimit_lookup(luaL_checkstring(L, arg));
+    if (res < 0) {
+      lua_pushfstring(L, "unknown resource '%s'", lua_tostring(L, arg));
+      return luaL_argerror(L, arg, lua_tostring(L, -1));
+    }
+    return res;
   }
 }
 
@@ -75,19 +84,21 @@ static void pushlimit(lua_State *L, rlim_t v) {
 }
 
 
-static rlim_t checklimit(lua_State *L, int arg) {
-  if (lua_type(L, arg) == LUA_TSTRING) {
-    const char *s = lua_tostring(L, arg);
+rlim_t brood_rlimit_value(lua_State *L, int idx, int arg) {
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, idx);
     if (strcmp(s, "INFINITY") == 0 || strcmp(s, "RLIM_INFINITY") == 0) return RLIM_INFINITY;
     return (rlim_t)luaL_argerror(L, arg, "limit must be a number or \"INFINITY\"");
   }
-  if (lua_isinteger(L, arg)) {
-    lua_Integer v = lua_tointeger(L, arg);
+  if (lua_isinteger(L, idx)) {
+    lua_Integer v = lua_tointeger(L, idx);
     luaL_argcheck(L, v >= 0, arg, "limit must not be negative");
     return (rlim_t)v;
   }
   {
-    lua_Number v = luaL_checknumber(L, arg);
+    lua_Number v;
+    if (lua_type(L, idx) != LUA_TNUMBER) luaL_typeerror(L, arg, "number");
+    v = lua_tonumber(L, idx);
     if (v == HUGE_VAL) return RLIM_INFINITY;
     luaL_argcheck(L, v >= 0 && v == floor(v), arg, "limit must be a whole number");
     return (rlim_t)v;
@@ -98,7 +109,7 @@ static rlim_t checklimit(lua_State *L, int arg) {
 /* Process.getrlimit(resource) -> soft, hard */
 static int process_getrlimit(lua_State *L) {
   struct rlimit rl;
-  int res = checkresource(L, 1);
+  int res = brood_rlimit_resource(L, 1);
   brood_checknargs(L, 1);
   if (getrlimit(res, &rl) != 0) return brood_syserror(L, "getrlimit");
   pushlimit(L, rl.rlim_cur);
@@ -111,9 +122,9 @@ static int process_getrlimit(lua_State *L) {
 ** in Ruby (which lowers the hard limit for good unless privileged). */
 static int process_setrlimit(lua_State *L) {
   struct rlimit rl;
-  int res = checkresource(L, 1);
-  rl.rlim_cur = checklimit(L, 2);
-  rl.rlim_max = lua_isnoneornil(L, 3) ? rl.rlim_cur : checklimit(L, 3);
+  int res = brood_rlimit_resource(L, 1);
+  rl.rlim_cur = brood_rlimit_value(L, 2, 2);
+  rl.rlim_max = lua_isnoneornil(L, 3) ? rl.rlim_cur : brood_rlimit_value(L, 3, 3);
   brood_checknargs(L, 3);
   if (setrlimit(res, &rl) != 0) return brood_syserror(L, "setrlimit");
   return 0;

@@ -8,6 +8,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -416,7 +419,8 @@ static Waiter *checkwaiter(lua_State *L) {
 
 
 /* handle:join([timeout]) -> status, or nil on timeout (and when another
-** wait took the status first). */
+** wait took the status first). handle:value() is the same without a
+** timeout (Ruby's Thread#value, for Open3's wait_thr). */
 static int waiter_join(lua_State *L) {
   Waiter *h = checkwaiter(L);
   struct waiter *w = h->w;
@@ -462,7 +466,7 @@ static int waiter_index(lua_State *L) {
   Waiter *h = checkwaiter(L);
   const char *k = luaL_checkstring(L, 2);
   if (strcmp(k, "pid") == 0) lua_pushinteger(L, h->w->pid);
-  else if (strcmp(k, "join") == 0) lua_pushcfunction(L, waiter_join);
+  else if (strcmp(k, "join") == 0 || strcmp(k, "value") == 0) lua_pushcfunction(L, waiter_join);
   else if (strcmp(k, "alive") == 0) lua_pushcfunction(L, waiter_alive);
   else lua_pushnil(L);
   return 1;
@@ -486,6 +490,68 @@ static const luaL_Reg waiter_meta[] = {
 };
 
 /* }====================================================== */
+
+
+/*
+** brood._core.wait_timeout(pid, seconds) -> pid, status; or nil when the
+** time passes first (the child is left running). Waits on a pidfd beside
+** the signal pipe, so trap handlers run; falls back to WNOHANG polls.
+*/
+static int core_wait_timeout(lua_State *L) {
+  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  double deadline = brood_monotonic() + luaL_checknumber(L, 2);
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), raw, holder = 0;
+  double nap = 0.001;
+  if (pidfd >= 0) {  /* owned by an IO object: a raising handler cannot leak it */
+    fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+    brood_io_new(L, pidfd, BROOD_IO_READ, BROOD_KIND_OTHER, 1);
+    holder = lua_gettop(L);
+  }
+  for (;;) {
+    pid_t r = waitpid(pid, &raw, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) brood_syserror(L, "waitpid");
+    if (brood_monotonic() >= deadline) {
+      if (holder) brood_io_close(L, holder);
+      lua_pushnil(L);
+      return 1;
+    }
+    if (pidfd >= 0) brood_sig_wait(L, pidfd, POLLIN, deadline);
+    else {
+      double until = brood_monotonic() + nap;
+      brood_sig_wait(L, -1, 0, until < deadline ? until : deadline);
+      if (nap < 0.05) nap *= 2;
+    }
+  }
+  if (holder) brood_io_close(L, holder);
+  setlaststatus(L, pid, raw);
+  lua_pushinteger(L, pid);
+  pushlaststatus(L);
+  return 2;
+}
+
+
+/* core.error(fields): the table, made a brood.Error. */
+static int core_error(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  brood_errormeta(L);
+  return 1;
+}
+
+
+static const luaL_Reg core_funcs[] = {
+  {"wait_timeout", core_wait_timeout},
+  {"error", core_error},
+  {NULL, NULL}
+};
+
+
+/* brood._core: helpers for brood's Lua modules, not for scripts. */
+BROOD_API int luaopen_brood__core(lua_State *L) {
+  luaL_newlib(L, core_funcs);
+  return 1;
+}
 
 
 static const luaL_Reg wait_funcs[] = {

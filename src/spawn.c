@@ -1,0 +1,893 @@
+/*
+** spawn.c -- running other programs: Process.spawn, Process.exec and
+** IO.popen, and the command model behind Process.system, Process.capture
+** and Open3 (brood/_run.lua).
+**
+** A command is read as Ruby reads it: several strings are an argv (no
+** shell, ever); one string with shell metacharacters -- or starting with
+** a shell keyword or special built-in, or an assignment -- runs as
+** /bin/sh -c string; one plain string is split on blanks and run
+** directly. A {path, argv0} table in first place sets argv[0].
+**
+** How a child starts: everything is prepared in the parent -- the program
+** is found in PATH, files to redirect to are opened, argv and envp built
+** -- in memory Lua owns, so that an error anywhere leaks nothing and a
+** program that cannot run raises in the parent, with no child left. Then
+** a vfork-style clone (CLONE_VM | CLONE_VFORK, what glibc's posix_spawn
+** does inside) runs a small C function on its own stack that applies the
+** options with plain system calls and execs. No memory is copied, so
+** spawning from a huge Lua heap costs what it costs from a small one, and
+** the child never touches the Lua state. If the child fails before exec,
+** it records errno in the shared plan and exits 127; the parent reaps it
+** and raises.
+*/
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+
+extern char **environ;
+
+#define STACK_SIZE (64 * 1024)
+#define MAX_RLIMITS 16
+
+enum { R_FD, R_CLOSE, R_CHILD };  /* redirect kinds */
+
+typedef struct {
+  int child;  /* the descriptor number in the child */
+  int kind;
+  int src;    /* R_FD: parent's fd; R_CHILD: child's fd */
+} Redirect;
+
+enum { S_NONE, S_CHDIR, S_UMASK, S_RLIMIT, S_SETSID, S_SETPGID, S_DUP, S_EXEC };
+
+/* Everything the child needs, prepared by the parent. */
+typedef struct {
+  const char *path;
+  char **argv;
+  char **shargv;          /* "sh", path, args...: for ENOEXEC, as execvp */
+  char **envp;
+  Redirect *redir;
+  int nredir;
+  int maxfd;              /* highest fd the redirects mention */
+  const char *chdir;
+  int umask;              /* -1: unchanged */
+  int pgroup;             /* -1: unchanged; 0: new group; >0: join it */
+  int setsid;
+  int close_others;
+  int nrlimit;
+  struct { int res; struct rlimit rl; } rlimits[MAX_RLIMITS];
+  sigset_t mask;          /* the signal mask to exec with */
+  volatile int err;       /* set by a child that failed */
+  volatile int stage;
+} Plan;
+
+
+/*
+** {======================================================
+** The child: async-signal-safe system calls only
+** =======================================================
+*/
+
+static void fail(Plan *p, int stage) {
+  p->err = errno;
+  p->stage = stage;
+  _exit(127);
+}
+
+
+static int is_target(const Plan *p, int fd) {
+  int i;
+  for (i = 0; i < p->nredir; i++)
+    if (p->redir[i].child == fd && p->redir[i].kind != R_CLOSE) return 1;
+  return 0;
+}
+
+
+/* Runs in the child, on the clone's stack, sharing the parent's memory
+** (the parent is suspended until exec). Also used by Process.exec, in
+** the process itself. */
+static int apply_and_exec(void *arg) {
+  Plan *p = arg;
+  int i, s;
+  /* Handlers brood installed would run here, in shared memory: back to
+  ** the default (exec resets them anyway). SIGPIPE is always at its
+  ** default for programs brood starts. Signals are blocked until exec. */
+  for (s = 1; s < NSIG; s++)
+    if (s == SIGPIPE || brood_sig_action(s) != BROOD_SIGACT_NONE) signal(s, SIG_DFL);
+  if (p->setsid) {
+    if (setsid() < 0) fail(p, S_SETSID);
+  }
+  else if (p->pgroup >= 0 && setpgid(0, p->pgroup) < 0) fail(p, S_SETPGID);
+  if (p->chdir && chdir(p->chdir) < 0) fail(p, S_CHDIR);
+  if (p->umask >= 0) umask((mode_t)p->umask);
+  for (i = 0; i < p->nrlimit; i++)
+    if (setrlimit(p->rlimits[i].res, &p->rlimits[i].rl) < 0) fail(p, S_RLIMIT);
+  /* Sources that another redirect would overwrite first move above every
+  ** fd the redirects mention. */
+  for (i = 0; i < p->nredir; i++) {
+    Redirect *r = &p->redir[i];
+    int j;
+    if (r->kind != R_FD) continue;
+    for (j = 0; j < i; j++) {
+      if (p->redir[j].child == r->src && p->redir[j].kind != R_CHILD) {
+        int moved = fcntl(r->src, F_DUPFD, p->maxfd + 1);
+        if (moved < 0) fail(p, S_DUP);
+        r->src = moved;
+        break;
+      }
+    }
+  }
+  for (i = 0; i < p->nredir; i++) {  /* from the parent's descriptors */
+    Redirect *r = &p->redir[i];
+    if (r->kind == R_CLOSE) close(r->child);
+    else if (r->kind == R_FD) {
+      if (r->src == r->child) {
+        if (fcntl(r->child, F_SETFD, 0) < 0) fail(p, S_DUP);  /* keep it */
+      }
+      else if (dup2(r->src, r->child) < 0) fail(p, S_DUP);
+    }
+  }
+  for (i = 0; i < p->nredir; i++) {  /* then among the child's own */
+    Redirect *r = &p->redir[i];
+    if (r->kind == R_CHILD && dup2(r->src, r->child) < 0) fail(p, S_DUP);
+  }
+  if (p->close_others) {  /* only 0-2 and the redirect targets stay */
+    int fd, limit = p->maxfd + 64;
+    for (fd = 3; fd <= limit; fd++)
+      if (!is_target(p, fd)) close(fd);
+#ifdef SYS_close_range
+    syscall(SYS_close_range, (unsigned)limit + 1, ~0u, 0);
+#endif
+  }
+  sigprocmask(SIG_SETMASK, &p->mask, NULL);
+  execve(p->path, p->argv, p->envp);
+  if (errno == ENOEXEC) execve("/bin/sh", p->shargv, p->envp);
+  fail(p, S_EXEC);
+  return 127;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Reading the command
+** =======================================================
+*/
+
+static const char *const shell_words[] = {
+  "!", ".", ":", "break", "case", "continue", "do", "done", "elif", "else", "esac",
+  "eval", "exec", "exit", "export", "fi", "for", "if", "in", "readonly", "return",
+  "set", "shift", "then", "times", "trap", "unset", "until", "while", NULL
+};
+
+
+/* Ruby's rule: does this one-string command need /bin/sh? */
+static int needs_shell(const char *cmd) {
+  const char *p, *first = NULL;
+  size_t firstlen = 0;
+  int i;
+  for (p = cmd; *p; p++) {
+    if (strchr("*?{}[]<>()~&|\\$;'`\"\n#", *p)) return 1;
+    if (*p == ' ' || *p == '\t') {
+      if (first && !firstlen) firstlen = (size_t)(p - first);
+    }
+    else if (!first) first = p;
+    if (first && !firstlen && *p == '=') return 1;  /* VAR=value command */
+  }
+  if (!first) return 0;
+  if (!firstlen) firstlen = strlen(first);
+  for (i = 0; shell_words[i]; i++)
+    if (strlen(shell_words[i]) == firstlen && strncmp(first, shell_words[i], firstlen) == 0)
+      return 1;
+  return 0;
+}
+
+
+/* Builds a NULL-terminated char* array from the strings at the top 'n'
+** stack slots, in a userdata left just below them... as the array's
+** owner. Returns the array; the strings stay anchored in 'holder'. */
+static char **strarray(lua_State *L, int holder, int n) {
+  char **a = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
+  int i;
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, holder, i + 1);
+    a[i] = (char *)lua_tostring(L, -1);
+    lua_pop(L, 1);  /* the string stays in 'holder' */
+  }
+  a[n] = NULL;
+  return a;
+}
+
+
+/* Appends the value at the top to the sequence 'holder' (popping it). */
+static void append(lua_State *L, int holder) {
+  lua_rawseti(L, holder, (lua_Integer)lua_rawlen(L, holder) + 1);
+}
+
+
+/*
+** Finds 'prog' in PATH as execvp does (a name with '/' is used as is).
+** Pushes the path. Raises ENOENT (or EACCES for a file that is there but
+** not executable) in the parent.
+*/
+static const char *findprog(lua_State *L, const char *prog, const char *pathvar) {
+  const char *dir;
+  int eacces = 0;
+  if (prog[0] == '\0') brood_raise(L, "spawn", prog, ENOENT);
+  if (strchr(prog, '/')) {
+    lua_pushstring(L, prog);
+    return lua_tostring(L, -1);
+  }
+  if (pathvar == NULL) pathvar = "/usr/local/bin:/usr/bin:/bin";
+  for (dir = pathvar;; dir++) {
+    const char *end = strchr(dir, ':');
+    size_t len = end ? (size_t)(end - dir) : strlen(dir);
+    const char *cand;
+    struct stat st;
+    if (len == 0) lua_pushfstring(L, "./%s", prog);
+    else lua_pushfstring(L, "%s/%s", lua_pushlstring(L, dir, len), prog), lua_remove(L, -2);
+    cand = lua_tostring(L, -1);
+    if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+      if (access(cand, X_OK) == 0) return cand;
+      eacces = 1;
+    }
+    lua_pop(L, 1);
+    if (!end) break;
+    dir = end;
+  }
+  return (const char *)(intptr_t)brood_raise(L, "spawn", prog, eacces ? EACCES : ENOENT);
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Options
+** =======================================================
+*/
+
+/* A child-side descriptor key: "in" "out" "err", a number, an IO object
+** or a Lua file. */
+static int childfd(lua_State *L, int idx, int arg) {
+  brood_IO *io;
+  luaL_Stream *f;
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, idx);
+    if (strcmp(s, "in") == 0) return 0;
+    if (strcmp(s, "out") == 0) return 1;
+    if (strcmp(s, "err") == 0) return 2;
+    return -1;
+  }
+  if (lua_isinteger(L, idx)) {
+    lua_Integer fd = lua_tointeger(L, idx);
+    if (fd < 0 || fd > 65535) luaL_argerror(L, arg, "negative or huge file descriptor");
+    return (int)fd;
+  }
+  if ((io = brood_io_test(L, idx)) != NULL) {
+    if (io->fd < 0) luaL_argerror(L, arg, "redirect of a closed IO");
+    return io->fd;
+  }
+  if ((f = luaL_testudata(L, idx, LUA_FILEHANDLE)) != NULL && f->closef) return fileno(f->f);
+  return -1;
+}
+
+
+/* Opens a redirect's file in the parent (so that errors name the path
+** there) as an IO object anchored in 'holder'; returns its fd. */
+static int openfile(lua_State *L, int holder, const char *path, int flags, mode_t perm) {
+  int fd = open(path, flags | O_CLOEXEC, perm);
+  if (fd < 0) brood_raise(L, "open", path, errno);
+  brood_io_new(L, fd, BROOD_IO_READ | BROOD_IO_WRITE, -1, 1);
+  append(L, holder);
+  return fd;
+}
+
+
+static int modeflags(lua_State *L, int arg, const char *m) {
+  int plus = strchr(m, '+') != NULL;
+  switch (m[0]) {
+    case 'r': return plus ? O_RDWR : O_RDONLY;
+    case 'w': return (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC;
+    case 'a': return (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND;
+    default: return luaL_argerror(L, arg, "invalid redirect mode");
+  }
+}
+
+
+/* One redirect: child fd <- the value at the top of the stack. */
+static void addredirect(lua_State *L, Plan *p, int max, int child, int holder, int arg) {
+  Redirect *r;
+  int v = lua_gettop(L);
+  if (p->nredir >= max) luaL_argerror(L, arg, "too many redirects");
+  r = &p->redir[p->nredir++];
+  r->child = child;
+  r->kind = R_FD;
+  if (lua_type(L, v) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, v);
+    if (strcmp(s, "close") == 0) r->kind = R_CLOSE;
+    else if (strcmp(s, "in") == 0 || strcmp(s, "out") == 0 || strcmp(s, "err") == 0) {
+      r->kind = R_CHILD;
+      r->src = s[0] == 'i' ? 0 : s[0] == 'o' ? 1 : 2;
+    }
+    else r->src = openfile(L, holder, s, child == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
+  else if (lua_istable(L, v) && !brood_io_test(L, v)) {
+    lua_rawgeti(L, v, 1);
+    if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "child") == 0) {
+      lua_rawgeti(L, v, 2);
+      r->kind = R_CHILD;
+      r->src = childfd(L, -1, arg);
+      if (r->src < 0) luaL_argerror(L, arg, "{\"child\", fd} needs a descriptor");
+      lua_pop(L, 2);
+    }
+    else {
+      const char *path = luaL_checkstring(L, -1), *mode;
+      lua_Integer perm;
+      lua_rawgeti(L, v, 2);
+      mode = luaL_optstring(L, -1, child == 0 ? "r" : "w");
+      lua_rawgeti(L, v, 3);
+      perm = luaL_optinteger(L, -1, 0644);
+      r->src = openfile(L, holder, path, modeflags(L, arg, mode), (mode_t)perm);
+      lua_pop(L, 3);
+    }
+  }
+  else {
+    r->src = childfd(L, v, arg);
+    if (r->src < 0) luaL_argerror(L, arg, "bad redirect target");
+  }
+  if (r->child > p->maxfd) p->maxfd = r->child;
+  if (r->kind != R_CLOSE && r->src > p->maxfd) p->maxfd = r->src;
+}
+
+
+static int checkbool(lua_State *L, int idx, const char *key, int arg) {
+  if (!lua_isboolean(L, idx)) {
+    lua_pushfstring(L, "option '%s' must be a boolean", key);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  return lua_toboolean(L, idx);
+}
+
+
+/* Reads the options table at 'opts' into p. */
+static void readoptions(lua_State *L, Plan *p, int opts, int holder, int maxredir,
+                        const char **argv0, int *unsetenv_others) {
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    int child = -2, k = lua_absindex(L, -2);
+    const char *key = lua_type(L, k) == LUA_TSTRING ? lua_tostring(L, k) : NULL;
+    if (key && strcmp(key, "chdir") == 0) p->chdir = luaL_checkstring(L, -1);
+    else if (key && strcmp(key, "umask") == 0) {
+      if (lua_type(L, -1) == LUA_TSTRING) {  /* "027": octal, as Lua has no 0o literal */
+        const char *s = lua_tostring(L, -1);
+        char *end;
+        long m = strtol(s, &end, 8);
+        p->umask = (*s && !*end && m >= 0 && m <= 0777) ? (int)m : -2;
+      }
+      else if (lua_isinteger(L, -1)) {
+        lua_Integer m = lua_tointeger(L, -1);
+        p->umask = m >= 0 && m <= 0777 ? (int)m : -2;
+      }
+      else p->umask = -2;
+      if (p->umask < 0) luaL_argerror(L, opts, "umask must be 0-511 or an octal string such as \"027\"");
+    }
+    else if (key && strcmp(key, "pgroup") == 0) {
+      if (lua_isboolean(L, -1)) p->pgroup = lua_toboolean(L, -1) ? 0 : -1;
+      else p->pgroup = brood_checkint(L, -1);
+    }
+    else if (key && strcmp(key, "new_pgroup") == 0) {
+      if (checkbool(L, -1, key, opts)) p->pgroup = 0;
+    }
+    else if (key && strcmp(key, "setsid") == 0) p->setsid = checkbool(L, -1, key, opts);
+    else if (key && strcmp(key, "close_others") == 0) p->close_others = checkbool(L, -1, key, opts);
+    else if (key && strcmp(key, "unsetenv_others") == 0) *unsetenv_others = checkbool(L, -1, key, opts);
+    else if (key && strcmp(key, "argv0") == 0) *argv0 = luaL_checkstring(L, -1);
+    else if (key && strncmp(key, "rlimit_", 7) == 0) {
+      int res;
+      char name[32];
+      size_t j;
+      if (p->nrlimit >= MAX_RLIMITS) luaL_argerror(L, opts, "too many rlimits");
+      for (j = 0; key[7 + j] && j < sizeof name - 1; j++) name[j] = (char)toupper((unsigned char)key[7 + j]);
+      name[j] = '\0';
+      res = brood_rlimit_lookup(name);
+      if (res < 0) {
+        lua_pushfstring(L, "unknown option '%s'", key);
+        luaL_argerror(L, opts, lua_tostring(L, -1));
+      }
+      p->rlimits[p->nrlimit].res = res;
+      if (lua_istable(L, -1)) {
+        if (lua_rawlen(L, -1) != 2) {
+          lua_pushfstring(L, "option '%s' must be a limit or {soft, hard}", key);
+          luaL_argerror(L, opts, lua_tostring(L, -1));
+        }
+        lua_rawgeti(L, -1, 1);
+        p->rlimits[p->nrlimit].rl.rlim_cur = brood_rlimit_value(L, lua_gettop(L), opts);
+        lua_rawgeti(L, -2, 2);
+        p->rlimits[p->nrlimit].rl.rlim_max = brood_rlimit_value(L, lua_gettop(L), opts);
+        lua_pop(L, 2);
+      }
+      else {
+        rlim_t v = brood_rlimit_value(L, lua_gettop(L), opts);
+        p->rlimits[p->nrlimit].rl.rlim_cur = p->rlimits[p->nrlimit].rl.rlim_max = v;
+      }
+      p->nrlimit++;
+    }
+    else if (lua_istable(L, k) && !brood_io_test(L, k)) {  /* {"out", "err"} = target */
+      lua_Integer i, n = (lua_Integer)lua_rawlen(L, k);
+      for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, k, i);
+        child = childfd(L, -1, opts);
+        lua_pop(L, 1);
+        if (child < 0) luaL_argerror(L, opts, "bad redirect key");
+        lua_pushvalue(L, -1);
+        addredirect(L, p, maxredir, child, holder, opts);
+        lua_pop(L, 1);
+      }
+    }
+    else if ((child = childfd(L, k, opts)) >= 0) {
+      lua_pushvalue(L, -1);
+      addredirect(L, p, maxredir, child, holder, opts);
+      lua_pop(L, 1);
+    }
+    else {
+      lua_pushfstring(L, "unknown option '%s'", key ? key : luaL_typename(L, k));
+      luaL_argerror(L, opts, lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+}
+
+
+/* Builds envp: the environment (or nothing, with unsetenv_others)
+** changed by the env table at 'env' (0: none). Returns PATH's value. */
+static char **buildenv(lua_State *L, int env, int unsetenv_others, int holder,
+                       const char **pathvar) {
+  int t, n = 0;
+  char **e;
+  *pathvar = getenv("PATH");
+  if (env == 0 && !unsetenv_others) return environ;
+  lua_newtable(L);  /* name -> "name=value" */
+  t = lua_gettop(L);
+  if (!unsetenv_others) {
+    for (e = environ; e && *e; e++) {
+      const char *eq = strchr(*e, '=');
+      if (!eq) continue;
+      lua_pushlstring(L, *e, (size_t)(eq - *e));
+      lua_pushstring(L, *e);
+      lua_rawset(L, t);
+    }
+  }
+  if (env) {
+    lua_pushnil(L);
+    while (lua_next(L, env)) {
+      const char *name = lua_tostring(L, -2);
+      if (lua_type(L, -2) != LUA_TSTRING || !name[0] || strchr(name, '='))
+        luaL_error(L, "bad environment variable name in the env table");
+      lua_pushvalue(L, -2);
+      if (lua_type(L, -2) == LUA_TBOOLEAN && !lua_toboolean(L, -2)) lua_pushnil(L);
+      else if (lua_type(L, -2) == LUA_TSTRING || lua_type(L, -2) == LUA_TNUMBER)
+        lua_pushfstring(L, "%s=%s", name, lua_tostring(L, -2));
+      else luaL_error(L, "env value for '%s' must be a string or false", name);
+      lua_rawset(L, t);
+      lua_pop(L, 1);
+    }
+  }
+  *pathvar = NULL;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (strcmp(lua_tostring(L, -2), "PATH") == 0) *pathvar = lua_tostring(L, -1) + 5;
+    append(L, holder);
+    n++;
+  }
+  lua_pop(L, 1);
+  {  /* the strings sit at the end of holder */
+    int base = (int)lua_rawlen(L, holder) - n, i;
+    char **a = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
+    for (i = 0; i < n; i++) {
+      lua_rawgeti(L, holder, base + i + 1);
+      a[i] = (char *)lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    a[n] = NULL;
+    append(L, holder);
+    return a;
+  }
+}
+
+
+/*
+** Reads ([env,] command...[, options]) from the stack (arguments first..
+** top) into a plan. Leaves the plan, and a holder table anchoring every
+** string and file it uses, on the stack. Pushes nothing else. Raises for
+** bad arguments and for programs that cannot be found.
+*/
+static Plan *makeplan(lua_State *L, int first, const char *what) {
+  int top = lua_gettop(L), env = 0, opts = 0, holder, argvt, nargs, i, unsetenv_others = 0;
+  int maxredir = 64;
+  const char *argv0 = NULL, *prog, *pathvar;
+  Plan *p;
+  /* [env,] cmd... [, opts] */
+  if (first <= top && lua_istable(L, first) && !brood_io_test(L, first) &&
+      lua_rawgeti(L, first, 1) == LUA_TNIL) {
+    env = first++;
+  }
+  if (env) lua_pop(L, 1);
+  else if (first <= top && lua_istable(L, first)) lua_pop(L, 1);
+  if (top > first && lua_istable(L, top)) opts = top--;
+  luaL_argcheck(L, first <= top, first, "command expected");
+  p = lua_newuserdatauv(L, sizeof(Plan) + sizeof(Redirect) * (size_t)maxredir, 0);
+  memset(p, 0, sizeof *p);
+  p->redir = (Redirect *)(void *)(p + 1);
+  p->umask = -1;
+  p->pgroup = -1;
+  p->close_others = 1;
+  p->maxfd = 2;
+  lua_newtable(L);
+  holder = lua_gettop(L);
+  lua_newtable(L);
+  argvt = lua_gettop(L);
+  if (opts) readoptions(L, p, opts, holder, maxredir, &argv0, &unsetenv_others);
+  /* the command */
+  if (lua_istable(L, first)) {  /* {path, argv0} */
+    if (lua_rawgeti(L, first, 1) != LUA_TSTRING || lua_rawgeti(L, first, 2) != LUA_TSTRING)
+      luaL_argerror(L, first, "{program, argv0} expected");
+    if (!argv0) argv0 = lua_tostring(L, -1);
+    append(L, holder);
+    prog = lua_tostring(L, -1);
+    append(L, holder);
+    lua_pushstring(L, prog);
+    append(L, argvt);
+    for (i = first + 1; i <= top; i++) {
+      luaL_checkstring(L, i);
+      lua_pushvalue(L, i);
+      append(L, argvt);
+    }
+  }
+  else if (first == top) {  /* one string */
+    const char *cmd = luaL_checkstring(L, first);
+    if (needs_shell(cmd)) {
+      lua_pushliteral(L, "/bin/sh");
+      append(L, argvt);
+      lua_pushliteral(L, "-c");
+      append(L, argvt);
+      lua_pushvalue(L, first);
+      append(L, argvt);
+      if (!argv0) argv0 = "sh";
+    }
+    else {
+      const char *s = cmd;
+      while (*s) {
+        size_t n;
+        while (*s == ' ' || *s == '\t') s++;
+        n = strcspn(s, " \t");
+        if (n == 0) break;
+        lua_pushlstring(L, s, n);
+        append(L, argvt);
+        s += n;
+      }
+      luaL_argcheck(L, lua_rawlen(L, argvt) > 0, first, "empty command");
+    }
+  }
+  else {
+    for (i = first; i <= top; i++) {
+      luaL_checkstring(L, i);
+      lua_pushvalue(L, i);
+      append(L, argvt);
+    }
+  }
+  nargs = (int)lua_rawlen(L, argvt);
+  lua_rawgeti(L, argvt, 1);
+  prog = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  p->envp = buildenv(L, env, unsetenv_others, holder, &pathvar);
+  p->path = findprog(L, prog, pathvar);
+  append(L, holder);
+  if (argv0) {
+    lua_pushstring(L, argv0);
+    lua_rawseti(L, argvt, 1);
+  }
+  p->argv = strarray(L, argvt, nargs);
+  append(L, holder);
+  /* "sh", path, args...: a script without #! runs as execvp runs it */
+  lua_newtable(L);
+  lua_pushliteral(L, "sh");
+  lua_rawseti(L, -2, 1);
+  lua_pushstring(L, p->path);
+  lua_rawseti(L, -2, 2);
+  for (i = 2; i <= nargs; i++) {
+    lua_rawgeti(L, argvt, i);
+    lua_rawseti(L, -2, i + 1);
+  }
+  p->shargv = strarray(L, lua_gettop(L), nargs + 1);
+  append(L, holder);
+  append(L, holder);  /* the sh argv table */
+  lua_pushvalue(L, argvt);
+  append(L, holder);
+  lua_settop(L, holder);  /* plan, holder */
+  (void)what;
+  return p;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Spawning
+** =======================================================
+*/
+
+static const char *stagename(int stage) {
+  switch (stage) {
+    case S_CHDIR: return "chdir";
+    case S_UMASK: return "umask";
+    case S_RLIMIT: return "setrlimit";
+    case S_SETSID: return "setsid";
+    case S_SETPGID: return "setpgid";
+    case S_DUP: return "dup2";
+    default: return "exec";
+  }
+}
+
+
+/* Starts the planned child; returns its pid. A failure before or at
+** exec raises here, in the parent, after reaping the child. */
+static pid_t launch(lua_State *L, Plan *p, const char *subject) {
+  sigset_t all;
+  char *stack;
+  pid_t pid;
+  int err;
+  brood_io_flushall();
+  stack = lua_newuserdatauv(L, STACK_SIZE, 0);
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &p->mask);
+  pid = clone(apply_and_exec, (void *)(((uintptr_t)(stack + STACK_SIZE)) & ~(uintptr_t)15),
+              CLONE_VM | CLONE_VFORK | SIGCHLD, p);
+  err = errno;
+  pthread_sigmask(SIG_SETMASK, &p->mask, NULL);
+  lua_pop(L, 1);
+  if (pid < 0) return brood_raise(L, "clone", subject, err);
+  if (p->err) {
+    int raw;
+    while (waitpid(pid, &raw, 0) < 0 && errno == EINTR) {}
+    return brood_raise(L, stagename(p->stage),
+                       p->stage == S_CHDIR ? p->chdir : subject, p->err);
+  }
+  return pid;
+}
+
+
+/* The command's name for error messages: the program as given. */
+static const char *subjectof(lua_State *L, const Plan *p) {
+  (void)L;
+  return p->argv[0] && strcmp(p->argv[0], "sh") != 0 ? p->argv[0] : p->path;
+}
+
+
+/* Closes the files opened for redirects (the child has its copies). */
+static void closeholder(lua_State *L, int holder) {
+  lua_Integer i, n = (lua_Integer)lua_rawlen(L, holder);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, holder, i);
+    if (brood_io_test(L, -1)) brood_io_close(L, -1);
+    lua_pop(L, 1);
+  }
+}
+
+
+/*
+** Process.spawn([env,] command...[, options]) -> pid
+** Starts the command and returns at once (wait for it with Process.wait).
+** env: {NAME = "value" or false}. Options: redirects ({out = io},
+** {err = "out"}, {[2] = 1}, {["in"] = "file"}, {out = {"file", "a"}},
+** {[3] = "close"}, {err = {"child", 1}}, {[{"out","err"}] = w}), chdir,
+** umask, pgroup, new_pgroup, setsid, rlimit_<name>, close_others
+** (default true: only 0-2 and the redirected fds reach the program),
+** unsetenv_others, argv0.
+*/
+static int process_spawn(lua_State *L) {
+  Plan *p = makeplan(L, 1, "spawn");
+  pid_t pid = launch(L, p, subjectof(L, p));
+  closeholder(L, lua_gettop(L));
+  lua_pushinteger(L, pid);
+  return 1;
+}
+
+
+/*
+** Process.exec([env,] command...[, options]) -- replaces this process
+** with the command (flushing output first; no at_exit functions). A
+** program that cannot be found raises before anything changes; options
+** are applied to this process on the way.
+*/
+static int process_exec(lua_State *L) {
+  Plan *p = makeplan(L, 1, "exec");
+  sigset_t all;
+  brood_io_flushall();
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &p->mask);
+  /* apply_and_exec reports a failure by exiting: do the steps that can
+  ** fail here first, so that a failure raises instead */
+  if (p->chdir && chdir(p->chdir) != 0) {
+    int err = errno;
+    pthread_sigmask(SIG_SETMASK, &p->mask, NULL);
+    return brood_raise(L, "chdir", p->chdir, err);
+  }
+  p->chdir = NULL;
+  if (access(p->path, X_OK) != 0) {
+    int err = errno;
+    pthread_sigmask(SIG_SETMASK, &p->mask, NULL);
+    return brood_raise(L, "exec", subjectof(L, p), err);
+  }
+  apply_and_exec(p);  /* exits 127 if execve fails after all */
+  return 0;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** IO.popen
+** =======================================================
+*/
+
+/* closef of popen objects: close, wait, os.execute's results. */
+static int popen_close(lua_State *L, brood_IO *io) {
+  int raw = 0;
+  pid_t pid = (pid_t)io->pid;
+  if (io->pfd >= 0) close(io->pfd);
+  if (io->fd >= 0) close(io->fd);
+  io->fd = io->pfd = -1;
+  io->pid = 0;
+  brood_waitpid(L, pid, &raw, 0);
+  brood_setlaststatus(L, pid, raw);
+  if (WIFSIGNALED(raw)) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "signal");
+    lua_pushinteger(L, WTERMSIG(raw));
+  }
+  else {
+    if (WEXITSTATUS(raw) == 0) lua_pushboolean(L, 1);
+    else lua_pushnil(L);
+    lua_pushliteral(L, "exit");
+    lua_pushinteger(L, WEXITSTATUS(raw));
+  }
+  return 3;
+}
+
+
+/*
+** IO.popen(command[, mode][, options][, fn]) -> io. command: a string
+** (as spawn's one-string form) or an argv table, optionally with an env
+** table first ({env, "ls", "-l"}). mode "r" (default) reads the
+** program's stdout, "w" writes its stdin, "r+" both. Closing waits for
+** the program and returns os.execute's results (and sets
+** Process.last_status). With fn: fn(io) runs, the object is closed
+** after, and fn's results are returned.
+*/
+static int io_popen(lua_State *L) {
+  int nargs = lua_gettop(L), fnidx = 0, optsidx = 0, i, o, first, npieces;
+  int reading, writing, rp[2] = {-1, -1}, wp[2] = {-1, -1}, childout = 0, childin = 0, obj;
+  const char *mode = "r";
+  Plan *p;
+  brood_IO *io;
+  pid_t pid;
+  if (nargs >= 2 && lua_isfunction(L, nargs)) fnidx = nargs;
+  for (i = 2; i <= nargs; i++) {
+    if (i == fnidx) continue;
+    if (lua_type(L, i) == LUA_TSTRING) mode = lua_tostring(L, i);
+    else if (lua_istable(L, i)) optsidx = i;
+    else luaL_argerror(L, i, "mode, options or function expected");
+  }
+  luaL_argcheck(L, strcmp(mode, "r") == 0 || strcmp(mode, "w") == 0 || strcmp(mode, "r+") == 0,
+                2, "mode must be \"r\", \"w\" or \"r+\"");
+  reading = mode[0] == 'r';
+  writing = mode[0] == 'w' || mode[1] == '+';
+  if (!lua_istable(L, 1)) luaL_checkstring(L, 1);
+  /* pipes, each end owned by an IO object at once: no leak on any error */
+  if (reading && pipe2(rp, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
+  if (reading) {
+    brood_io_new(L, rp[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
+    childout = lua_gettop(L);
+  }
+  if (writing && pipe2(wp, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
+  if (writing) {
+    brood_io_new(L, wp[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
+    childin = lua_gettop(L);
+  }
+  io = brood_io_new(L, reading ? rp[0] : wp[1],
+                    (reading ? BROOD_IO_READ : 0) | (writing ? BROOD_IO_WRITE : 0),
+                    BROOD_KIND_PIPE, 1);
+  obj = lua_gettop(L);
+  if (reading && writing) {
+    brood_io_check(L, childin);
+    io->pfd = wp[1];
+  }
+  /* the options: the caller's, plus the redirects to our pipes */
+  lua_newtable(L);
+  o = lua_gettop(L);
+  if (optsidx) {
+    lua_pushnil(L);
+    while (lua_next(L, optsidx)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, o);
+    }
+  }
+  if (childout) {
+    lua_pushvalue(L, childout);
+    lua_setfield(L, o, "out");
+  }
+  if (childin) {
+    lua_pushvalue(L, childin);
+    lua_setfield(L, o, "in");
+  }
+  /* the command's pieces, then the options */
+  first = lua_gettop(L) + 1;
+  if (lua_istable(L, 1)) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 1), k;
+    luaL_argcheck(L, n > 0, 1, "empty command");
+    luaL_checkstack(L, (int)n + 8, "command too long");
+    for (k = 1; k <= n; k++) lua_rawgeti(L, 1, k);
+  }
+  else lua_pushvalue(L, 1);
+  npieces = lua_gettop(L) - first + 1;
+  (void)npieces;
+  lua_pushvalue(L, o);
+  p = makeplan(L, first, "popen");
+  pid = launch(L, p, subjectof(L, p));
+  if (childout) brood_io_close(L, childout);  /* the child has its copies */
+  if (childin) brood_io_close(L, childin);
+  closeholder(L, lua_gettop(L));
+  io->pid = pid;
+  lua_settop(L, obj);
+  if (!fnidx) return 1;
+  {
+    int status;
+    lua_pushvalue(L, fnidx);
+    lua_pushvalue(L, obj);
+    status = lua_pcall(L, 1, LUA_MULTRET, 0);
+    brood_io_close(L, obj);  /* waits; sets last_status */
+    if (status != LUA_OK) return lua_error(L);
+    return lua_gettop(L) - obj;
+  }
+}
+
+/* }====================================================== */
+
+
+static const luaL_Reg spawn_funcs[] = {
+  {"spawn", process_spawn},
+  {"exec", process_exec},
+  {NULL, NULL}
+};
+
+
+void brood_open_spawn(lua_State *L) {
+  luaL_setfuncs(L, spawn_funcs, 0);
+}
+
+
+void brood_open_popen(lua_State *L) {
+  brood_io_closehook = popen_close;
+  lua_pushcfunction(L, io_popen);
+  lua_setfield(L, -2, "popen");
+}
