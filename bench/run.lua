@@ -24,7 +24,7 @@ do
   end
 end
 if #files == 0 then
-  files = {"startup", "process", "signals", "io"}
+  files = {"startup", "process", "signals", "io", "spawn"}
 end
 
 local IMPLS = {

@@ -655,7 +655,8 @@ static void release(brood_IO *io, int closefd) {
 }
 
 
-/* Hook for popen objects (spawn.c): waits for the child on close. */
+/* Hook for popen objects (spawn.c): waits for the child once the object
+** is closed (buffers freed, descriptors closed). */
 int (*brood_io_closehook)(lua_State *L, brood_IO *io);
 
 /* io:close() -> true (for a popen object: as os.execute's results).
@@ -672,11 +673,11 @@ static int io_close(lua_State *L) {
     lua_pushvalue(L, 1);
     failed = lua_pcall(L, 1, 0, 0) != LUA_OK;  /* close even if flushing fails */
   }
+  release(io, 1);
   if (io->pid && brood_io_closehook) {
     if (failed) lua_pop(L, 1);
     return brood_io_closehook(L, io);
   }
-  release(io, 1);
   if (failed) return lua_error(L);
   lua_pushboolean(L, 1);
   return 1;
@@ -696,8 +697,8 @@ static int io_gc(lua_State *L) {
   brood_IO *io = toio(L, 1);
   if (io->fd >= 0) {
     flush_raw(io);
-    if (io->pid && brood_io_closehook) return brood_io_closehook(L, io);
     release(io, io->owned);
+    if (io->pid && brood_io_closehook) return brood_io_closehook(L, io);
   }
   return 0;
 }
@@ -711,6 +712,15 @@ static int io_closed(lua_State *L) {
 
 static int io_fileno(lua_State *L) {
   lua_pushinteger(L, brood_io_check(L, 1)->fd);
+  return 1;
+}
+
+
+/* io:pid() -> the program's pid for an IO.popen object, else nil. */
+static int io_pid(lua_State *L) {
+  brood_IO *io = toio(L, 1);
+  if (io->pid) lua_pushinteger(L, (lua_Integer)io->pid);
+  else lua_pushnil(L);
   return 1;
 }
 
@@ -1085,6 +1095,7 @@ static const luaL_Reg io_methods[] = {
   {"close", io_close},
   {"closed", io_closed},
   {"fileno", io_fileno},
+  {"pid", io_pid},
   {"eof", io_eof},
   {"readpartial", io_readpartial},
   {"read_nonblock", io_read_nonblock},

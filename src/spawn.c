@@ -322,10 +322,8 @@ static void addredirect(lua_State *L, Plan *p, int max, int child, int holder, i
   if (lua_type(L, v) == LUA_TSTRING) {
     const char *s = lua_tostring(L, v);
     if (strcmp(s, "close") == 0) r->kind = R_CLOSE;
-    else if (strcmp(s, "in") == 0 || strcmp(s, "out") == 0 || strcmp(s, "err") == 0) {
-      r->kind = R_CHILD;
-      r->src = s[0] == 'i' ? 0 : s[0] == 'o' ? 1 : 2;
-    }
+    else if (strcmp(s, "in") == 0 || strcmp(s, "out") == 0 || strcmp(s, "err") == 0)
+      r->src = s[0] == 'i' ? 0 : s[0] == 'o' ? 1 : 2;  /* ours, as Ruby's :out */
     else r->src = openfile(L, holder, s, child == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }
   else if (lua_istable(L, v) && !brood_io_test(L, v)) {
@@ -518,6 +516,14 @@ static char **buildenv(lua_State *L, int env, int unsetenv_others, int holder,
 ** string and file it uses, on the stack. Pushes nothing else. Raises for
 ** bad arguments and for programs that cannot be found.
 */
+static void closeholder(lua_State *L, int holder);
+
+static int holder_close(lua_State *L) {
+  closeholder(L, 1);
+  return 0;
+}
+
+
 static Plan *makeplan(lua_State *L, int first, const char *what) {
   int top = lua_gettop(L), env = 0, opts = 0, holder, argvt, nargs, i, unsetenv_others = 0;
   int maxredir = 64;
@@ -541,6 +547,12 @@ static Plan *makeplan(lua_State *L, int first, const char *what) {
   p->maxfd = 2;
   lua_newtable(L);
   holder = lua_gettop(L);
+  if (luaL_newmetatable(L, "brood.spawn.holder")) {
+    lua_pushcfunction(L, holder_close);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_setmetatable(L, holder);
+  lua_toclose(L, holder);  /* files opened for redirects: closed on any error */
   lua_newtable(L);
   argvt = lua_gettop(L);
   if (opts) readoptions(L, p, opts, holder, maxredir, &argv0, &unsetenv_others);
@@ -749,13 +761,10 @@ static int process_exec(lua_State *L) {
 ** =======================================================
 */
 
-/* closef of popen objects: close, wait, os.execute's results. */
+/* The close hook of popen objects: wait, then os.execute's results. */
 static int popen_close(lua_State *L, brood_IO *io) {
   int raw = 0;
   pid_t pid = (pid_t)io->pid;
-  if (io->pfd >= 0) close(io->pfd);
-  if (io->fd >= 0) close(io->fd);
-  io->fd = io->pfd = -1;
   io->pid = 0;
   brood_waitpid(L, pid, &raw, 0);
   brood_setlaststatus(L, pid, raw);
@@ -784,11 +793,11 @@ static int popen_close(lua_State *L, brood_IO *io) {
 ** after, and fn's results are returned.
 */
 static int io_popen(lua_State *L) {
-  int nargs = lua_gettop(L), fnidx = 0, optsidx = 0, i, o, first, npieces;
-  int reading, writing, rp[2] = {-1, -1}, wp[2] = {-1, -1}, childout = 0, childin = 0, obj;
+  int nargs = lua_gettop(L), fnidx = 0, optsidx = 0, i, o, first;
+  int reading, writing, rp[2] = {-1, -1}, wp[2] = {-1, -1}, childout = 0, childin = 0, obj, flags;
   const char *mode = "r";
   Plan *p;
-  brood_IO *io;
+  brood_IO *io, *tmp;
   pid_t pid;
   if (nargs >= 2 && lua_isfunction(L, nargs)) fnidx = nargs;
   for (i = 2; i <= nargs; i++) {
@@ -801,26 +810,26 @@ static int io_popen(lua_State *L) {
                 2, "mode must be \"r\", \"w\" or \"r+\"");
   reading = mode[0] == 'r';
   writing = mode[0] == 'w' || mode[1] == '+';
+  flags = (reading ? BROOD_IO_READ : 0) | (writing ? BROOD_IO_WRITE : 0);
   if (!lua_istable(L, 1)) luaL_checkstring(L, 1);
   /* pipes, each end owned by an IO object at once: no leak on any error */
   if (reading && pipe2(rp, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
+  /* every end is to-be-closed: an error anywhere below closes them all;
+  ** on success ours moves to a new object (below) */
   if (reading) {
     brood_io_new(L, rp[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
     childout = lua_gettop(L);
+    lua_toclose(L, childout);
   }
   if (writing && pipe2(wp, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
   if (writing) {
     brood_io_new(L, wp[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
     childin = lua_gettop(L);
+    lua_toclose(L, childin);
   }
-  io = brood_io_new(L, reading ? rp[0] : wp[1],
-                    (reading ? BROOD_IO_READ : 0) | (writing ? BROOD_IO_WRITE : 0),
-                    BROOD_KIND_PIPE, 1);
-  obj = lua_gettop(L);
-  if (reading && writing) {
-    brood_io_check(L, childin);
-    io->pfd = wp[1];
-  }
+  tmp = brood_io_new(L, reading ? rp[0] : wp[1], flags, BROOD_KIND_PIPE, 1);
+  if (reading && writing) tmp->pfd = wp[1];
+  lua_toclose(L, lua_gettop(L));
   /* the options: the caller's, plus the redirects to our pipes */
   lua_newtable(L);
   o = lua_gettop(L);
@@ -849,16 +858,17 @@ static int io_popen(lua_State *L) {
     for (k = 1; k <= n; k++) lua_rawgeti(L, 1, k);
   }
   else lua_pushvalue(L, 1);
-  npieces = lua_gettop(L) - first + 1;
-  (void)npieces;
   lua_pushvalue(L, o);
   p = makeplan(L, first, "popen");
   pid = launch(L, p, subjectof(L, p));
   if (childout) brood_io_close(L, childout);  /* the child has its copies */
   if (childin) brood_io_close(L, childin);
   closeholder(L, lua_gettop(L));
+  io = brood_io_new(L, tmp->fd, flags, BROOD_KIND_PIPE, 1);
+  io->pfd = tmp->pfd;
+  tmp->fd = tmp->pfd = -1;
   io->pid = pid;
-  lua_settop(L, obj);
+  obj = lua_gettop(L);
   if (!fnidx) return 1;
   {
     int status;

@@ -111,6 +111,7 @@ function M.collect(readers, writer, input, deadline)
     writer:close()
     writer = nil
   end
+  if writer then writer:set_nonblock(true) end  -- our private end: whole chunks per write
   local timedout = false
   if #open == 1 and not writer and not deadline then  -- the simple case
     chunks[1][1] = open[1]:read("a")

@@ -85,10 +85,10 @@ end
 local function capture(fname, streams, ...)
   local cmd, opts, extra = run.args(...)
   local deadline = extra.timeout and Process.clock_gettime("MONOTONIC") + extra.timeout
-  local readers, theirs, in_w = {}, {}, nil
-  local r, w = IO.pipe()
+  local readers = {}
+  local r, in_w = IO.pipe()
+  local theirs = {r}
   opts["in"] = r
-  theirs[#theirs + 1], in_w = r, w
   for _, s in ipairs(streams) do
     local rr, ww = IO.pipe()
     if s == "out+err" then opts[{"out", "err"}] = ww else opts[s] = ww end
