@@ -667,14 +667,17 @@ static pid_t launch(lua_State *L, Plan *p, const char *subject) {
   pid_t pid;
   int err;
   brood_io_flushall();
-  stack = lua_newuserdatauv(L, STACK_SIZE, 0);
+  /* malloc'ed, not a Lua userdata: 64 KB of garbage per spawn would make
+  ** the collector walk a big heap over and over */
+  stack = malloc(STACK_SIZE);
+  if (stack == NULL) return brood_raise(L, "clone", subject, ENOMEM);
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &p->mask);
   pid = clone(apply_and_exec, (void *)(((uintptr_t)(stack + STACK_SIZE)) & ~(uintptr_t)15),
               CLONE_VM | CLONE_VFORK | SIGCHLD, p);
   err = errno;
   pthread_sigmask(SIG_SETMASK, &p->mask, NULL);
-  lua_pop(L, 1);
+  free(stack);
   if (pid < 0) return brood_raise(L, "clone", subject, err);
   if (p->err) {
     int raw;
