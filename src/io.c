@@ -111,14 +111,14 @@ brood_IO *brood_io_check(lua_State *L, int arg) {
 
 static brood_IO *checkreadable(lua_State *L, int arg) {
   brood_IO *io = brood_io_check(L, arg);
-  if (!(io->mode & BROOD_IO_READ) || io->rdshut) luaL_error(L, "IO not opened for reading");
+  if (!(io->mode & BROOD_IO_READ) || io->rdshut) luaL_error(L, "not opened for reading");
   return io;
 }
 
 
 static brood_IO *checkwritable(lua_State *L, int arg) {
   brood_IO *io = brood_io_check(L, arg);
-  if (!(io->mode & BROOD_IO_WRITE) || io->wrshut) luaL_error(L, "IO not opened for writing");
+  if (!(io->mode & BROOD_IO_WRITE) || io->wrshut) luaL_error(L, "not opened for writing");
   return io;
 }
 

@@ -9,14 +9,19 @@ Process.kill(:INT, <pid of first session>)
 -- The book uses two terminals. Here the first "session" is a child and
 -- this process plays the second one.
 local Process = require "brood.process"
+local IO = require "brood.io"
+local ready_r, ready_w = IO.pipe()  -- (brood: the child says when it has printed)
 
 local first = Process.fork(function()
   -- first session
   print(Process.pid())
+  io.stdout:flush()
+  ready_w:close()
   Process.sleep()  -- time to receive a signal
 end)
 
 -- second session: end the first with INT (INTERRUPT)
-Process.sleep(0.2)  -- (let the first print its pid)
+ready_w:close()
+ready_r:read("a")  -- (EOF once the first has printed its pid)
 Process.kill("INT", first)
 print(select(2, Process.wait2(first)))

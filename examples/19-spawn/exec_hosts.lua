@@ -7,9 +7,11 @@ exec 'python', '-c', "import os; print os.fdopen(#{hosts.fileno}).read()"
 -- given, without opening the file again. The book's Ruby (1.9) let every
 -- descriptor through exec; brood, like Ruby 2+, passes only the ones a
 -- redirect names, so {[fd] = hosts} (Ruby 2: {fd => hosts}) is added.
--- `sh` stands in for Python 2, which Debian no longer ships.
+-- brood itself (arg[-1]) stands in for Python 2, which Debian no longer
+-- ships; IO.for_fd is its os.fdopen.
 local IO = require "brood.io"
 local Process = require "brood.process"
 local hosts = io.open('/etc/hosts')
 
-Process.exec('sh', '-c', "cat <&" .. IO.fileno(hosts), {[IO.fileno(hosts)] = hosts})
+Process.exec(arg[-1], '-e', "io.write(require('brood.io').for_fd(" .. IO.fileno(hosts) ..
+  "):read('a'))", {[IO.fileno(hosts)] = hosts})

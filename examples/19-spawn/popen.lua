@@ -13,7 +13,7 @@ IO.popen('less', 'w') { |stream|
 -- the garbage collector).
 local IO = require "brood.io"
 local ls = IO.popen('ls /')
-print(ls:gets())                             -- the first entry of /
+io.write(ls:gets())                          -- the first entry of /
 ls:close()
 
 IO.popen('cat', 'w', function(stream)

@@ -43,16 +43,19 @@ function M.sh(cmd, opts)
     if v == false then prefix = prefix .. "unset " .. k .. "; "
     else prefix = prefix .. "export " .. k .. "=" .. M.quote(v) .. "; " end
   end
-  local line = ("%s timeout -k 5 %d sh -c %s <%s 2>%s; echo \"#rc=$?\""):format(
-    prefix, opts.limit or M.LIMIT, M.quote(cmd), M.quote(inf), M.quote(errf))
+  -- the status goes to a file: a process the command leaves behind (an
+  -- orphan, a daemon) may still write to stdout after it ends
+  local rcf = tmpfile()
+  local line = ("%s timeout -k 5 %d sh -c %s <%s 2>%s; echo $? >%s"):format(
+    prefix, opts.limit or M.LIMIT, M.quote(cmd), M.quote(inf), M.quote(errf), M.quote(rcf))
   local p = assert(io.popen(line, "r"))
   local out = p:read("a")
   p:close()
-  local code = tonumber(out:match("#rc=(%d+)\n$"))
-  out = out:gsub("#rc=%d+\n$", "")
+  local code = tonumber(slurp(rcf):match("%d+"))
   local err = slurp(errf)
   os.remove(inf)
   os.remove(errf)
+  os.remove(rcf)
   local r = {out = out, err = err, code = code}
   if code and code > 128 and code < 160 then r.signal = code - 128 end
   return r
