@@ -1,11 +1,9 @@
 --[[ruby
 fork do
   # 此处的代码仅在子进程中执行
-  puts "in the child"
 end
 
-# 此处的代码仅在父进程中执行
-puts "in the parent"
+  # 此处的代码仅在父进程中执行
 --]]
 local Process = require "brood.process"
 

@@ -4,6 +4,10 @@ if fork
 else
   puts "entered the else block"
 end
+
+# => 输出：
+  # entered the if block
+  # entered the else block
 --]]
 local Process = require "brood.process"
 

@@ -23,6 +23,8 @@ end
     puts "#{pid} encountered an odd number!"
   end
 end
+
+# 进程间的通信既不需要文件系统，也不需要网络!
 --]]
 local Process = require "brood.process"
 

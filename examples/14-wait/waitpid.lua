@@ -1,4 +1,9 @@
 --[[ruby
+# 只等待由 pid 指定的子进程
+Process.waitpid
+Process.waitpid2
+
+# 例子
 favourite = fork do
   exit 77
 end
@@ -9,6 +14,11 @@ end
 
 pid, status = Process.waitpid2 favourite
 puts status.exitstatus
+
+# extra
+# Process.waitpid 123  <= 等价 => Process.wait 123
+# Process.wait2 和 Process.waitpid2 同理
+# process.wait(-1) 表示等待任意子进程
 --]]
 local Process = require "brood.process"
 

@@ -3,7 +3,12 @@ message = 'Good Morning'
 recipient = 'tree@mybackyard.com'
 
 pid = fork do
-  # 父进程衍生出一个子进程来负责将数据发送给统计收集器。
+
+  # 在这个人为设计的例子中，父进程衍生出一个子进程来负责将数据发送给统计收集器。
+  # 同时，父进程继续进行自己实际的数据发送工作。
+  # 父进程不希望自身被这项任务所拖缓，即便任务出于某种原因失败，
+  # 父进程也不会受到影响。
+
   StatsCollector.record message, recipient
 end
 

@@ -5,6 +5,9 @@ sleep # 以便于有时间发送信号
 
 # 第二个 ruby 会话中发出下列命令来使用信号终结第一个会话：
 Process.kill(:INT, <pid of first session>)
+
+# 因此第二个进程会向第一个进程发送一个 INT 信号，使其退出。
+# INT 是 INTERRUPT(中断)的缩写。
 --]]
 -- The book uses two terminals. Here the first "session" is a child and
 -- this process plays the second one.

@@ -11,15 +11,20 @@ child_processes.times do
 end
 
 # 设置 $stdout 的 sync, 使得在 CHLD 信号处理程序中不会对 #puts 调用进行缓冲。
+# 如果信号处理程序在调用 #puts 之后被中断，则会引发一个 ThreadError。
+# 如果你的信号处理程序需要执行 IO 操作，那么这不失为一个好方法。
 $stdout.sync = true
 
 # 父进程忙于执行一些密集的数学运算，但是仍想知道子进程何时退出。
 
 # 通过捕获:CHLD 信号，内核会提醒父进程它的子进程何时退出。
 trap(:CHLD) do
+  # 由于 Process.wait 将它获得的数据都加入了队列，因此可以在此进行查询
+  # 因为我们知道其中一个子进程已经退出了。
+
   # 我们需要执行一个非阻塞的 Process.wait 以确保统计每一个结束的子进程。
   begin
-    while pid = Process.wait(-1, Process::WNOHANG)
+    while pid = Process.wait(-1, Process::WHOHANG)
       puts pid
       dead_processes += 1
       # 一旦所有的子进程统计完毕就退出。
@@ -28,6 +33,7 @@ trap(:CHLD) do
   rescue Errno::ECHILD
   end
 end
+
 
 # 父进程需要执行的密集数学运算。
 loop do

@@ -1,11 +1,6 @@
 --[[ruby
 # reader 只能读取；writer 只能写入
 reader, writer = IO.pipe
-begin
-  reader.write("x")
-rescue IOError => e
-  puts e.message
-end
 --]]
 local IO = require "brood.io"
 

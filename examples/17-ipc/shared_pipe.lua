@@ -14,6 +14,12 @@ writer.close
 while message = reader.gets
   $stdout.puts message
 end
+
+# 输出十次 Another one bites the dust。
+
+# 如今涉及到两个进程，在考虑 EOF 时就需要再多考虑一层。
+# 因为文件描述符会被复制，所以现在就出现了 4 个文件描述符。
+# 其中只有两个会被用于通信，其他两个必须关闭。
 --]]
 local IO = require "brood.io"
 local Process = require "brood.process"

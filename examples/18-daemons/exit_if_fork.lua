@@ -3,8 +3,6 @@ exit if fork
 # fork 会返回两次
 # 父进程中返回子进程 pid, 父进程退出
 # 子进程返回 nil, 故成为孤儿进程继续运行
-sleep 0.1 until Process.ppid != parent
-puts "orphaned, my parent is now #{Process.ppid}"
 --]]
 local Process = require "brood.process"
 local parent = Process.pid()  -- (brood: remembered to show the change)

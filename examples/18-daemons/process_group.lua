@@ -6,6 +6,9 @@ fork {
   puts Process.pid      #=> 57767
   puts Process.getpgrp  #=> 51139
 }
+
+# 子进程的组 id 是从父进程中继承而来。
+# 因此这两个进程都是同一个进程组的成员。
 --]]
 -- Run from a shell, which makes brood the leader of its own group.
 local Process = require "brood.process"

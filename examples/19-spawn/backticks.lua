@@ -2,6 +2,8 @@
 `ls`
 `ls --help`
 %x[git log | tail -10]
+
+# Kernel#` 略有不同，它的返回值是由终端程序的 STDOUT 汇集而成的一个字符串。
 --]]
 -- Backticks return what the command wrote to stdout, as a string.
 -- Lua has no backticks: Process.capture is the call (it also returns

@@ -1,4 +1,5 @@
 --[[ruby
+# Open3 是标准库的一员
 require 'open3'
 
 Open3.popen3('grep', 'data') { |stdin, stdout, stderr|
@@ -7,7 +8,8 @@ Open3.popen3('grep', 'data') { |stdin, stdout, stderr|
   puts stdout.read
 }
 
-# Open3 uses Process.spawn when it can, so options pass through:
+# 在可行的情况下，Open3 会使用 Process.spawn
+# 可以像这样将选项传递给Process.spawn:
 Open3.popen3('ls', '-uhh', :err => :out) { |stdin, stdout, stderr|
   puts stdout.read
 }

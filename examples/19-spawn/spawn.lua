@@ -1,16 +1,19 @@
 --[[ruby
-# starts rails server with RAILS_ENV set to test
+# 此调用会启动 rails server 进程并将环境变量 RAILS_ENV 设置为 test
 Process.spawn({'RAILS_ENV' => 'test'}, 'rails server')
 
-# merges STDERR into STDOUT while running ls --help
-Process.spawn('ls', '--help', STDERR => STDOUT)
+# 该调用在执行 ls --help 阶段将 STDERR 与 STDOUT 进行合并
+Process.spaw('ls', '--help', STDERR => STDOUT)
 
-# system blocks; Process.spawn does not
+# Process.spawn 是非阻塞的；而 Kernel#system 却会阻塞。
+# 以阻塞方式执行
 system 'sleep 5'
 
+# 以非阻塞方式执行
 Process.spawn 'sleep 5'
 
-# blocking with Process.spawn: it returns the child's pid
+# 使用 Process.spawn 以阻塞方式执行
+# 返回子进程的pid
 pid = Process.spawn 'sleep 5'
 Process.waitpid(pid)
 --]]

@@ -2,6 +2,9 @@
 system('ls')
 system('ls', '--help')
 system('git log | tail -10')
+
+# Kernel#system 的返回值用最基本的方式反映了终端命令的退出码。
+# 如果终端命令的退出码是 0，它就返回 true，否则返回 false。
 --]]
 -- system returns true when the command exits with 0, false otherwise
 -- (nil when it cannot run at all); its output is the script's own.

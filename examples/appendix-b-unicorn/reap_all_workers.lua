@@ -53,7 +53,8 @@ local function reap_all_workers()
       else
         local worker = WORKERS[wpid]
         WORKERS[wpid] = nil
-        local m = ("reaped %s worker=%s"):format(tostring(status), worker and worker.nr or "unknown")
+        local m = ("reaped %s worker=%s"):format(tostring(status),
+          worker and worker.nr or "unknown")
         if status.success then logger.info(m) else logger.error(m) end
       end
     end)
