@@ -64,4 +64,13 @@ describe("reference documentation", function()
       assert.is_truthy(text:find("### `" .. fn, 1, true), fn)
     end
   end)
+
+  it("has docs/porting.md up to date with the examples", function()
+    local generate = assert(loadfile(U.SOURCE_ROOT .. "/docs/porting.lua"))("module")
+    local f = assert(io.open(U.SOURCE_ROOT .. "/docs/porting.md"))
+    local text = f:read("a")
+    f:close()
+    assert(text == generate(),
+      "docs/porting.md is out of date: run build/brood docs/porting.lua > docs/porting.md")
+  end)
 end)
