@@ -124,6 +124,8 @@ local function generate()
         note = "Same output as the Ruby original."
       elseif lang == "ruby" and e.ruby then
         note = "Differs from the Ruby original: " .. e.ruby.why .. "."
+      elseif lang == "text" then
+        note = "The source has prose only here (quoted above); this is a demonstration of it."
       elseif lang then
         note = "Port of a " .. (lang == "c" and "C" or lang == "go" and "Go" or lang) ..
           " program."
