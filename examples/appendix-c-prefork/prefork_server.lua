@@ -37,6 +37,7 @@ Process.waitall # 执行一个循环，等待所有的子进程退出，然后�
 -- default (a forked child inherits its parent's traps, which would make
 -- each worker forward the signal instead of ending); each worker says on
 -- stdout which connection it took.
+local IO = require "brood.io"
 local Process = require "brood.process"
 local Signal = require "brood.signal"
 local Socket = require "brood.socket"
@@ -68,6 +69,12 @@ for _ = 1, 5 do
       print(("worker %d took a connection from %s"):format(Process.pid(),
         (connection:remote_address())))
       connection:puts('Hello Readers!')
+      -- (brood: a graceful close. A client such as curl sends a request this
+      -- server never reads; closing with it unread would answer with a TCP
+      -- reset, which can make the client lose the reply. So: end our side,
+      -- read until the client closes its side, then close.)
+      connection:close_write()
+      while IO.select({connection}, nil, nil, 1) and connection:readpartial(4096) do end
       connection:close()
     end
   end)
