@@ -226,4 +226,42 @@ function Open3.pipeline_w(...)
   return w, ts
 end
 
+--- Open3.pipeline_rw(cmd1, ...[, options][, fn]) -> the first command's
+-- stdin, the last command's stdout, the wait handles.
+function Open3.pipeline_rw(...)
+  local fn, args = block(...)
+  local a, n, opts = commands(table.unpack(args, 1, args.n))
+  local in_r, in_w = IO.pipe()
+  local out_r, out_w = IO.pipe()
+  local ok, pids = pcall(start_pipeline, a, n, opts, in_r, out_w)
+  in_r:close()
+  out_w:close()
+  if not ok then in_w:close() out_r:close() error(pids, 0) end
+  local ts = waiters(pids)
+  if fn then
+    local res = table.pack(pcall(fn, in_w, out_r, ts))
+    in_w:close()
+    out_r:close()
+    for _, t in ipairs(ts) do t:value() end
+    if not res[1] then error(res[2], 0) end
+    return table.unpack(res, 2, res.n)
+  end
+  return in_w, out_r, ts
+end
+
+--- Open3.pipeline_start(cmd1, ...[, options][, fn]) -> the wait handles:
+-- the pipeline runs with the script's stdin and stdout at its ends.
+function Open3.pipeline_start(...)
+  local fn, args = block(...)
+  local a, n, opts = commands(table.unpack(args, 1, args.n))
+  local ts = waiters(start_pipeline(a, n, opts))
+  if fn then
+    local res = table.pack(pcall(fn, ts))
+    for _, t in ipairs(ts) do t:value() end
+    if not res[1] then error(res[2], 0) end
+    return table.unpack(res, 2, res.n)
+  end
+  return ts
+end
+
 return Open3
