@@ -2,6 +2,10 @@
 -- subprocesses, with a time limit, capturing output and exit status.
 local M = {}
 
+-- busted's TAP lines go out as each test ends: if a test hangs and the
+-- runner kills the spec, the log still shows how far it got.
+io.stdout:setvbuf("line")
+
 M.BROOD = assert(os.getenv("BROOD"), "BROOD must name the brood binary under test")
 M.SOURCE_ROOT = os.getenv("BROOD_SOURCE_ROOT") or "."
 M.BUILD_ROOT = os.getenv("BROOD_BUILD_ROOT") or "build"
