@@ -209,6 +209,7 @@ describe("TCP sockets on loopback", function()
     local seen = {}
     for _ = 1, 200 do
       local c = Socket.tcp_connect("127.0.0.1", port, 5)
+      assert.is_truthy(IO.select({c}, nil, nil, 10), "no answer within 10 s")
       local line = c:gets()
       c:close()
       local w = line:match("^Hello from worker (%d)\n$")
