@@ -368,6 +368,9 @@ void brood_sig_replmode(lua_State *L);
 /* Installs brood's os.execute and io.popen (stdlib.c): as Lua's, but
 ** the programs they start get SIGPIPE at its default action. */
 void brood_patch_stdlib(lua_State *L);
+/* os.execute's results for a wait status: true|nil, "exit"|"signal",
+** code (raw -1: the failure from errno). Pushes 3 values (or 2). */
+int brood_execresult(lua_State *L, int raw);
 
 /* How many trap functions have run (Signal.pause's latch). */
 unsigned long brood_sig_ran(void);

@@ -516,15 +516,20 @@ static char **buildenv(lua_State *L, int env, int unsetenv_others, int holder,
 ** string and file it uses, on the stack. Pushes nothing else. Raises for
 ** bad arguments and for programs that cannot be found.
 */
-static void closeholder(lua_State *L, int holder);
-
+/* __close of the holder: closes the files opened for redirects (the
+** child has its copies), at once after the launch or on any error. */
 static int holder_close(lua_State *L) {
-  closeholder(L, 1);
+  lua_Integer i, n = (lua_Integer)lua_rawlen(L, 1);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    if (brood_io_test(L, -1)) brood_io_close(L, -1);
+    lua_pop(L, 1);
+  }
   return 0;
 }
 
 
-static Plan *makeplan(lua_State *L, int first, const char *what) {
+static Plan *makeplan(lua_State *L, int first) {
   int top = lua_gettop(L), env = 0, opts = 0, holder, argvt, nargs, i, unsetenv_others = 0;
   int maxredir = 64;
   const char *argv0 = NULL, *prog, *pathvar;
@@ -632,8 +637,7 @@ static Plan *makeplan(lua_State *L, int first, const char *what) {
   append(L, holder);  /* the sh argv table */
   lua_pushvalue(L, argvt);
   append(L, holder);
-  lua_settop(L, holder);  /* plan, holder */
-  (void)what;
+  lua_settop(L, holder);  /* plan, holder (to-be-closed) */
   return p;
 }
 
@@ -690,20 +694,8 @@ static pid_t launch(lua_State *L, Plan *p, const char *subject) {
 
 
 /* The command's name for error messages: the program as given. */
-static const char *subjectof(lua_State *L, const Plan *p) {
-  (void)L;
+static const char *subjectof(const Plan *p) {
   return p->argv[0] && strcmp(p->argv[0], "sh") != 0 ? p->argv[0] : p->path;
-}
-
-
-/* Closes the files opened for redirects (the child has its copies). */
-static void closeholder(lua_State *L, int holder) {
-  lua_Integer i, n = (lua_Integer)lua_rawlen(L, holder);
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, holder, i);
-    if (brood_io_test(L, -1)) brood_io_close(L, -1);
-    lua_pop(L, 1);
-  }
 }
 
 
@@ -718,9 +710,9 @@ static void closeholder(lua_State *L, int holder) {
 ** unsetenv_others, argv0.
 */
 static int process_spawn(lua_State *L) {
-  Plan *p = makeplan(L, 1, "spawn");
-  pid_t pid = launch(L, p, subjectof(L, p));
-  closeholder(L, lua_gettop(L));
+  Plan *p = makeplan(L, 1);
+  pid_t pid = launch(L, p, subjectof(p));
+  lua_closeslot(L, lua_gettop(L));  /* the redirect files */
   lua_pushinteger(L, pid);
   return 1;
 }
@@ -733,7 +725,7 @@ static int process_spawn(lua_State *L) {
 ** are applied to this process on the way.
 */
 static int process_exec(lua_State *L) {
-  Plan *p = makeplan(L, 1, "exec");
+  Plan *p = makeplan(L, 1);
   sigset_t all;
   brood_io_flushall();
   sigfillset(&all);
@@ -749,7 +741,7 @@ static int process_exec(lua_State *L) {
   if (access(p->path, X_OK) != 0) {
     int err = errno;
     pthread_sigmask(SIG_SETMASK, &p->mask, NULL);
-    return brood_raise(L, "exec", subjectof(L, p), err);
+    return brood_raise(L, "exec", subjectof(p), err);
   }
   apply_and_exec(p);  /* exits 127 if execve fails after all */
   return 0;
@@ -771,18 +763,7 @@ static int popen_close(lua_State *L, brood_IO *io) {
   io->pid = 0;
   brood_waitpid(L, pid, &raw, 0);
   brood_setlaststatus(L, pid, raw);
-  if (WIFSIGNALED(raw)) {
-    lua_pushnil(L);
-    lua_pushliteral(L, "signal");
-    lua_pushinteger(L, WTERMSIG(raw));
-  }
-  else {
-    if (WEXITSTATUS(raw) == 0) lua_pushboolean(L, 1);
-    else lua_pushnil(L);
-    lua_pushliteral(L, "exit");
-    lua_pushinteger(L, WEXITSTATUS(raw));
-  }
-  return 3;
+  return brood_execresult(L, raw);
 }
 
 
@@ -862,11 +843,11 @@ static int io_popen(lua_State *L) {
   }
   else lua_pushvalue(L, 1);
   lua_pushvalue(L, o);
-  p = makeplan(L, first, "popen");
-  pid = launch(L, p, subjectof(L, p));
+  p = makeplan(L, first);
+  pid = launch(L, p, subjectof(p));
   if (childout) brood_io_close(L, childout);  /* the child has its copies */
   if (childin) brood_io_close(L, childin);
-  closeholder(L, lua_gettop(L));
+  lua_closeslot(L, lua_gettop(L));  /* the redirect files */
   io = brood_io_new(L, tmp->fd, flags, BROOD_KIND_PIPE, 1);
   io->pfd = tmp->pfd;
   tmp->fd = tmp->pfd = -1;

@@ -53,7 +53,7 @@ static int reap(pid_t pid) {
 
 /* The results of os.execute and of closing a popen file, as Lua's
 ** luaL_execresult gives them: true|nil, "exit"|"signal", code. */
-static int execresult(lua_State *L, int raw) {
+int brood_execresult(lua_State *L, int raw) {
   if (raw == -1) return luaL_fileresult(L, 0, NULL);
   if (WIFSIGNALED(raw)) {
     luaL_pushfail(L);
@@ -110,7 +110,7 @@ static int os_execute(lua_State *L) {
   sigaction(SIGQUIT, &oldquit, NULL);
   errno = err;
   brood_sig_check(L);  /* signals that came in while it ran */
-  return execresult(L, raw);
+  return brood_execresult(L, raw);
 }
 
 
@@ -125,7 +125,7 @@ typedef struct {
 static int popen_close(lua_State *L) {
   Popen *p = (Popen *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
   fclose(p->stream.f);
-  return execresult(L, reap(p->pid));
+  return brood_execresult(L, reap(p->pid));
 }
 
 
