@@ -158,11 +158,6 @@ function M.collect(readers, writer, input, deadline)
   return out, timedout
 end
 
--- An error object (brood.Error) with these fields.
-local function failure(fields)
-  return core.error(fields)
-end
-
 -- The last few lines of stderr, for a check failure's message.
 local function tail(s)
   if not s or #s == 0 then return nil end
@@ -173,7 +168,7 @@ end
 --- After a run: the timeout error, or the check error, or nothing.
 function M.verdict(fname, cmd, extra, status, killed, out, err)
   if killed then
-    error(failure{
+    error(core.error{
       errno = "ETIMEDOUT", code = 110, syscall = fname, subject = M.describe(cmd),
       message = ("timed out after %g s"):format(extra.timeout), status = status,
       stdout = out, stderr = err,
@@ -181,7 +176,7 @@ function M.verdict(fname, cmd, extra, status, killed, out, err)
   end
   if extra.check and not status.success then
     local t = tail(err)
-    error(failure{
+    error(core.error{
       syscall = fname, subject = M.describe(cmd),
       message = tostring(status) .. (t and (": " .. t) or ""), status = status,
       stdout = out, stderr = err,
@@ -193,52 +188,81 @@ local function deadline_of(extra)
   return extra.timeout and now() + extra.timeout
 end
 
+--- Redirects the named streams of 'opts' ("in", "out", "err", or
+-- "out+err" for both on one pipe) to new pipes. Returns our ends (the
+-- writer for "in", readers otherwise), in order, and the child's ends.
+function M.pipes(opts, streams)
+  local ours, theirs = {}, {}
+  for _, s in ipairs(streams) do
+    local r, w = IO.pipe()
+    if s == "in" then
+      opts["in"] = r
+      ours[#ours + 1], theirs[#theirs + 1] = w, r
+    else
+      if s == "out+err" then opts[{"out", "err"}] = w else opts[s] = w end
+      ours[#ours + 1], theirs[#theirs + 1] = r, w
+    end
+  end
+  return ours, theirs
+end
+
+--- Spawns with the pipes of M.pipes: the child's ends are closed here
+-- in any case, ours too if the command cannot run (which raises).
+function M.launch(cmd, opts, ours, theirs)
+  local ok, pid = pcall(M.spawn, cmd, opts)
+  for _, t in ipairs(theirs) do t:close() end
+  if not ok then
+    for _, o in ipairs(ours) do o:close() end
+    error(pid, 0)
+  end
+  return pid
+end
+
 --- Process.system: true (exit 0), false (other exit, or a signal), or
 -- nil with the error when the command could not run; the status second.
 function M.system(...)
   local cmd, opts, extra = M.args(...)
   local deadline = deadline_of(extra)
-  local r, w
-  if extra.input then
-    r, w = IO.pipe()
-    opts["in"] = r
-  end
-  local ok, pid = pcall(M.spawn, cmd, opts)
-  if r then r:close() end
+  local ours, theirs = M.pipes(opts, extra.input and {"in"} or {})
+  local ok, pid = pcall(M.launch, cmd, opts, ours, theirs)
   if not ok then
-    if w then w:close() end
     if extra.check then error(pid, 0) end
     return nil, pid
   end
-  if w then M.collect({}, w, extra.input, deadline) end
+  if ours[1] then M.collect({}, ours[1], extra.input, deadline) end
   local status, killed = M.finish(pid, deadline, opts)
   M.verdict("system", cmd, extra, status, killed)
   return status.success == true, status
 end
 
+--- Runs a command to its end with the named output streams on pipes
+-- (as M.pipes) and its stdin on a pipe when there is input or 'pipe_in'
+-- (then no input is end of file at once); feeds the input, reads all,
+-- waits, then applies timeout and check. Returns the texts read, in the
+-- order of 'streams', and the status.
+function M.run(fname, streams, pipe_in, ...)
+  local cmd, opts, extra = M.args(...)
+  local deadline = deadline_of(extra)
+  local all = {}
+  if pipe_in or extra.input then all[1] = "in" end
+  for _, s in ipairs(streams) do all[#all + 1] = s end
+  local ours, theirs = M.pipes(opts, all)
+  local pid = M.launch(cmd, opts, ours, theirs)
+  local in_w = all[1] == "in" and table.remove(ours, 1) or nil
+  local texts, timedout = M.collect(ours, in_w, extra.input, deadline)
+  local status, killed = M.finish(pid, timedout and now() or deadline, opts)
+  local err
+  for i, s in ipairs(streams) do
+    if s == "err" or s == "out+err" then err = texts[i] end
+  end
+  M.verdict(fname, cmd, extra, status, killed, texts[1], err)
+  return texts, status
+end
+
 --- Process.capture: the command's stdout and its status (Ruby's
 -- backticks). A command that cannot run raises.
 function M.capture(...)
-  local cmd, opts, extra = M.args(...)
-  local deadline = deadline_of(extra)
-  local out_r, out_w = IO.pipe()
-  local in_r, in_w
-  opts.out = out_w
-  if extra.input then
-    in_r, in_w = IO.pipe()
-    opts["in"] = in_r
-  end
-  local ok, pid = pcall(M.spawn, cmd, opts)
-  out_w:close()
-  if in_r then in_r:close() end
-  if not ok then
-    out_r:close()
-    if in_w then in_w:close() end
-    error(pid, 0)
-  end
-  local texts, timedout = M.collect({out_r}, in_w, extra.input, deadline)
-  local status, killed = M.finish(pid, timedout and now() or deadline, opts)
-  M.verdict("capture", cmd, extra, status, killed, texts[1])
+  local texts, status = M.run("capture", {"out"}, false, ...)
   return texts[1], status
 end
 

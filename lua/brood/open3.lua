@@ -20,92 +20,57 @@ local function block(...)
   return nil, table.pack(...)
 end
 
--- Starts the command with the given streams redirected to new pipes.
--- Returns our ends (stdin writer, then readers) and a wait handle.
+-- Starts the command with the given streams on new pipes (see
+-- run.pipes). Returns our ends, then a wait handle.
 local function start(args, streams)
   local cmd, opts = run.args(table.unpack(args, 1, args.n))
-  local ours, theirs = {}, {}
-  for _, s in ipairs(streams) do
-    local r, w = IO.pipe()
-    if s == "in" then
-      opts["in"] = r
-      ours[#ours + 1], theirs[#theirs + 1] = w, r
-    else
-      if s == "out+err" then opts[{"out", "err"}] = w
-      else opts[s] = w end
-      ours[#ours + 1], theirs[#theirs + 1] = r, w
-    end
-  end
-  local ok, pid = pcall(run.spawn, cmd, opts)
-  for _, t in ipairs(theirs) do t:close() end
-  if not ok then
-    for _, o in ipairs(ours) do o:close() end
-    error(pid, 0)
-  end
-  ours[#ours + 1] = Process.detach(pid)
+  local ours, theirs = run.pipes(opts, streams)
+  ours[#ours + 1] = Process.detach(run.launch(cmd, opts, ours, theirs))
   return ours
 end
 
--- The block form: fn(...) with the streams, then everything closed and
--- waited for; fn's results returned.
-local function with_block(fn, ours)
-  local results = table.pack(pcall(fn, table.unpack(ours)))
-  for i = 1, #ours - 1 do ours[i]:close() end
-  ours[#ours]:value()
+-- The block form: fn(...) runs; then, even if it raised, our pipe ends
+-- are closed and the wait handles waited for. fn's results are returned.
+local function finish_block(fn, ends, handles, ...)
+  local results = table.pack(pcall(fn, ...))
+  for _, e in ipairs(ends) do e:close() end
+  for _, t in ipairs(handles) do t:value() end
   if not results[1] then error(results[2], 0) end
   return table.unpack(results, 2, results.n)
+end
+
+-- popen3 and its kin: the block form gets the pipes and the handle.
+local function popen(args, fn, streams)
+  local ours = start(args, streams)
+  if fn then
+    local handle = ours[#ours]
+    return finish_block(fn, {table.unpack(ours, 1, #ours - 1)}, {handle}, table.unpack(ours))
+  end
+  return table.unpack(ours)
 end
 
 --- Open3.popen3([env,] command...[, options][, fn]) -> stdin, stdout,
 -- stderr, wait_thr (wait_thr.pid, wait_thr:value() -> status).
 function Open3.popen3(...)
   local fn, args = block(...)
-  local ours = start(args, {"in", "out", "err"})
-  if fn then return with_block(fn, ours) end
-  return table.unpack(ours)
+  return popen(args, fn, {"in", "out", "err"})
 end
 
 --- Open3.popen2(...) -> stdin, stdout, wait_thr.
 function Open3.popen2(...)
   local fn, args = block(...)
-  local ours = start(args, {"in", "out"})
-  if fn then return with_block(fn, ours) end
-  return table.unpack(ours)
+  return popen(args, fn, {"in", "out"})
 end
 
 --- Open3.popen2e(...) -> stdin, stdout and stderr merged, wait_thr.
 function Open3.popen2e(...)
   local fn, args = block(...)
-  local ours = start(args, {"in", "out+err"})
-  if fn then return with_block(fn, ours) end
-  return table.unpack(ours)
+  return popen(args, fn, {"in", "out+err"})
 end
 
--- The capture functions: run, feed, collect, wait, check.
+-- The capture functions: stdin always on a pipe (no input: end of file).
 local function capture(fname, streams, ...)
-  local cmd, opts, extra = run.args(...)
-  local deadline = extra.timeout and Process.clock_gettime("MONOTONIC") + extra.timeout
-  local readers = {}
-  local r, in_w = IO.pipe()
-  local theirs = {r}
-  opts["in"] = r
-  for _, s in ipairs(streams) do
-    local rr, ww = IO.pipe()
-    if s == "out+err" then opts[{"out", "err"}] = ww else opts[s] = ww end
-    readers[#readers + 1], theirs[#theirs + 1] = rr, ww
-  end
-  local ok, pid = pcall(run.spawn, cmd, opts)
-  for _, t in ipairs(theirs) do t:close() end
-  if not ok then
-    for _, x in ipairs(readers) do x:close() end
-    in_w:close()
-    error(pid, 0)
-  end
-  local texts, timedout = run.collect(readers, in_w, extra.input or "", deadline)
-  local status, killed = run.finish(pid, timedout and Process.clock_gettime("MONOTONIC")
-    or deadline, opts)
-  run.verdict(fname, cmd, extra, status, killed, texts[1], texts[2] or texts[1])
-  return texts, status
+  return run.run(fname, streams, true, ...)
 end
 
 --- Open3.capture3(...) -> stdout, stderr, status.
@@ -186,82 +151,49 @@ local function waiters(pids)
   return t
 end
 
---- Open3.pipeline_r(cmd1, ...[, options][, fn]) -> the last command's
--- stdout, the wait handles.
-function Open3.pipeline_r(...)
+-- pipeline_r, _w, _rw and _start: starts (cmd1, ...[, options][, fn])
+-- with pipes to the first command's stdin and from the last one's stdout
+-- as asked. Returns our ends and the wait handles, or with fn, fn's
+-- results after everything is closed and waited for.
+local function piped(want_in, want_out, ...)
   local fn, args = block(...)
   local a, n, opts = commands(table.unpack(args, 1, args.n))
-  local r, w = IO.pipe()
-  local ok, pids = pcall(start_pipeline, a, n, opts, nil, w)
-  w:close()
-  if not ok then r:close() error(pids, 0) end
-  local ts = waiters(pids)
-  if fn then
-    local res = table.pack(pcall(fn, r, ts))
-    r:close()
-    for _, t in ipairs(ts) do t:value() end
-    if not res[1] then error(res[2], 0) end
-    return table.unpack(res, 2, res.n)
+  local ours, theirs, first_in, last_out = {}, {}, nil, nil
+  if want_in then
+    local r, w = IO.pipe()
+    first_in, ours[#ours + 1], theirs[#theirs + 1] = r, w, r
   end
-  return r, ts
+  if want_out then
+    local r, w = IO.pipe()
+    last_out, ours[#ours + 1], theirs[#theirs + 1] = w, r, w
+  end
+  local ok, pids = pcall(start_pipeline, a, n, opts, first_in, last_out)
+  for _, t in ipairs(theirs) do t:close() end
+  if not ok then
+    for _, o in ipairs(ours) do o:close() end
+    error(pids, 0)
+  end
+  local ts = waiters(pids)
+  local ends = {table.unpack(ours)}
+  ours[#ours + 1] = ts
+  if fn then return finish_block(fn, ends, ts, table.unpack(ours)) end
+  return table.unpack(ours)
 end
+
+--- Open3.pipeline_r(cmd1, ...[, options][, fn]) -> the last command's
+-- stdout, the wait handles.
+function Open3.pipeline_r(...) return piped(false, true, ...) end
 
 --- Open3.pipeline_w(cmd1, ...[, options][, fn]) -> the first command's
 -- stdin, the wait handles.
-function Open3.pipeline_w(...)
-  local fn, args = block(...)
-  local a, n, opts = commands(table.unpack(args, 1, args.n))
-  local r, w = IO.pipe()
-  local ok, pids = pcall(start_pipeline, a, n, opts, r, nil)
-  r:close()
-  if not ok then w:close() error(pids, 0) end
-  local ts = waiters(pids)
-  if fn then
-    local res = table.pack(pcall(fn, w, ts))
-    w:close()
-    for _, t in ipairs(ts) do t:value() end
-    if not res[1] then error(res[2], 0) end
-    return table.unpack(res, 2, res.n)
-  end
-  return w, ts
-end
+function Open3.pipeline_w(...) return piped(true, false, ...) end
 
 --- Open3.pipeline_rw(cmd1, ...[, options][, fn]) -> the first command's
 -- stdin, the last command's stdout, the wait handles.
-function Open3.pipeline_rw(...)
-  local fn, args = block(...)
-  local a, n, opts = commands(table.unpack(args, 1, args.n))
-  local in_r, in_w = IO.pipe()
-  local out_r, out_w = IO.pipe()
-  local ok, pids = pcall(start_pipeline, a, n, opts, in_r, out_w)
-  in_r:close()
-  out_w:close()
-  if not ok then in_w:close() out_r:close() error(pids, 0) end
-  local ts = waiters(pids)
-  if fn then
-    local res = table.pack(pcall(fn, in_w, out_r, ts))
-    in_w:close()
-    out_r:close()
-    for _, t in ipairs(ts) do t:value() end
-    if not res[1] then error(res[2], 0) end
-    return table.unpack(res, 2, res.n)
-  end
-  return in_w, out_r, ts
-end
+function Open3.pipeline_rw(...) return piped(true, true, ...) end
 
 --- Open3.pipeline_start(cmd1, ...[, options][, fn]) -> the wait handles:
 -- the pipeline runs with the script's stdin and stdout at its ends.
-function Open3.pipeline_start(...)
-  local fn, args = block(...)
-  local a, n, opts = commands(table.unpack(args, 1, args.n))
-  local ts = waiters(start_pipeline(a, n, opts))
-  if fn then
-    local res = table.pack(pcall(fn, ts))
-    for _, t in ipairs(ts) do t:value() end
-    if not res[1] then error(res[2], 0) end
-    return table.unpack(res, 2, res.n)
-  end
-  return ts
-end
+function Open3.pipeline_start(...) return piped(false, false, ...) end
 
 return Open3
