@@ -21,3 +21,14 @@ for _, s in ipairs(Open3.pipeline({'printf', 'b\\na\\nb\\n'}, 'sort', 'uniq -c')
   io.write(s.exitstatus, " ")
 end
 print()
+
+-- both ends of a pipeline in the script's hands: write to the first
+-- command, read from the last, then wait for every one
+local words = Open3.pipeline_rw('tr a-z A-Z', 'sort', function(first, last, waits)
+  first:write("pear\napple\n")
+  first:close()
+  local sorted = last:read("a")
+  for _, t in ipairs(waits) do assert(t:value().success) end
+  return sorted
+end)
+io.write(words)
