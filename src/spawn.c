@@ -69,6 +69,7 @@ typedef struct {
   int pgroup;             /* -1: unchanged; 0: new group; >0: join it */
   int setsid;
   int close_others;
+  int openmax;            /* the descriptor limit, for close_span's fallback */
   int nrlimit;
   struct { int res; struct rlimit rl; } rlimits[MAX_RLIMITS];
   sigset_t mask;          /* the signal mask to exec with */
@@ -90,11 +91,26 @@ static void fail(Plan *p, int stage) {
 }
 
 
-static int is_target(const Plan *p, int fd) {
-  int i;
-  for (i = 0; i < p->nredir; i++)
-    if (p->redir[i].child == fd && p->redir[i].kind != R_CLOSE) return 1;
-  return 0;
+/* The lowest fd >= lo that a redirect gives the child, or -1. */
+static int next_target(const Plan *p, int lo) {
+  int i, best = -1;
+  for (i = 0; i < p->nredir; i++) {
+    int c = p->redir[i].child;
+    if (p->redir[i].kind != R_CLOSE && c >= lo && (best < 0 || c < best)) best = c;
+  }
+  return best;
+}
+
+
+/* Closes fds lo..hi (hi -1: all above lo): close_range where the kernel
+** has it (5.9+), else one by one up to the descriptor limit. */
+static void close_span(const Plan *p, int lo, int hi) {
+  int fd;
+  if (hi >= 0 && hi < lo) return;
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, (unsigned)lo, hi < 0 ? ~0u : (unsigned)hi, 0) == 0) return;
+#endif
+  for (fd = lo; fd <= (hi < 0 ? p->openmax : hi); fd++) close(fd);
 }
 
 
@@ -147,12 +163,13 @@ static int apply_and_exec(void *arg) {
     if (r->kind == R_CHILD && dup2(r->src, r->child) < 0) fail(p, S_DUP);
   }
   if (p->close_others) {  /* only 0-2 and the redirect targets stay */
-    int fd, limit = p->maxfd + 64;
-    for (fd = 3; fd <= limit; fd++)
-      if (!is_target(p, fd)) close(fd);
-#ifdef SYS_close_range
-    syscall(SYS_close_range, (unsigned)limit + 1, ~0u, 0);
-#endif
+    int lo = 3;
+    for (;;) {  /* close each span between targets: one call per span */
+      int next = next_target(p, lo);
+      close_span(p, lo, next < 0 ? -1 : next - 1);
+      if (next < 0) break;
+      lo = next + 1;
+    }
   }
   sigprocmask(SIG_SETMASK, &p->mask, NULL);
   execve(p->path, p->argv, p->envp);
@@ -549,6 +566,13 @@ static Plan *makeplan(lua_State *L, int first) {
   p->umask = -1;
   p->pgroup = -1;
   p->close_others = 1;
+  {  /* fds can exist up to the hard limit (a soft one may have been lowered) */
+    struct rlimit rl;
+    p->openmax = 1 << 20;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+        rl.rlim_max < (rlim_t)p->openmax)
+      p->openmax = (int)rl.rlim_max - 1;
+  }
   p->maxfd = 2;
   lua_newtable(L);
   holder = lua_gettop(L);
