@@ -73,6 +73,12 @@ static int handlers_ref = LUA_NOREF;   /* owner's registry refs, for speed: */
 static int guard_ref = LUA_NOREF;      /*   the handlers table, the guard, */
 static int dispatcher_ref = LUA_NOREF; /*   and the dispatcher's anchor */
 static lua_State *dispatcher;          /* thread running handlers (no nesting) */
+static unsigned round_left[NSIG];      /* the round under way: handlers still due */
+static atomic_int deferring;           /* signals outran the last round: let the
+                                       ** script run a quantum before the next */
+static int armed_quantum;              /* the hook armed waits out a quantum */
+static double round_began;             /* when the round under way started */
+static double turn_ends;               /* deferring: the script runs until then */
 static unsigned long ran;              /* trap functions run so far */
 static int replactive;                 /* the REPL owns Ctrl-C by default */
 
@@ -90,7 +96,18 @@ static void sig_hook(lua_State *L, lua_Debug *ar);
 ** Installs our hook on the running thread, remembering that thread's own
 ** hook. Called from the C handler, and from normal code to re-arm. The
 ** compare-and-swap makes sure only one caller arms at a time.
+**
+** Normally the hook fires at the very next instruction (every event,
+** count 1). While 'deferring' -- signals arrived during the last round
+** of handlers -- the interrupted code gets its turn first: at least
+** QUANTUM instructions, and at least as long as that round took, so that
+** however hard a script is flooded it keeps half of the time the
+** handlers leave it. The hook then fires every QUANTUM instructions to
+** look at the clock; the script's own line/call/return hooks still see
+** their events meanwhile (sig_hook passes them on).
 */
+#define QUANTUM 1000
+
 static void arm(void) {
   int expected = 0;
   lua_State *L;
@@ -104,7 +121,12 @@ static void arm(void) {
   saved_hook = lua_gethook(L);
   saved_mask = lua_gethookmask(L);
   saved_count = lua_gethookcount(L);
-  lua_sethook(L, sig_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+  armed_quantum = atomic_load(&deferring);
+  if (armed_quantum)
+    lua_sethook(L, sig_hook, (saved_hook ? saved_mask & ~LUA_MASKCOUNT : 0) | LUA_MASKCOUNT,
+                QUANTUM);
+  else
+    lua_sethook(L, sig_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
 
@@ -191,13 +213,26 @@ static lua_State *mainthread(lua_State *L) {
 }
 
 
-/* Takes one pending hit, lowest signal number first; 0 if none. */
-static int take_hit(void) {
+/* Starts a round: moves every pending hit into round_left. Returns 0
+** if there was none. */
+static int start_round(void) {
+  int s, some = 0;
+  for (s = 1; s < NSIG; s++) {
+    unsigned n = atomic_exchange(&hits[s], 0);
+    round_left[s] = n;
+    some |= n != 0;
+  }
+  return some;
+}
+
+
+/* The next signal of the round, lowest number first; 0 when it is over. */
+static int next_in_round(void) {
   int s;
   for (s = 1; s < NSIG; s++) {
-    unsigned n = atomic_load(&hits[s]);
-    while (n > 0) {
-      if (atomic_compare_exchange_weak(&hits[s], &n, n - 1)) return s;
+    if (round_left[s]) {
+      round_left[s]--;
+      return s;
     }
   }
   return 0;
@@ -248,16 +283,29 @@ static void run_action(lua_State *L, int signo) {
 
 
 /* __close of the dispatch guard: runs however dispatch ends, error
-** included. Signals left pending (the handler raised before the others
-** ran) are handled at the next safe point. */
+** included. Signals the round did not get to (a handler raised before
+** they ran) go back to the pending counts, with those that arrived
+** during the round: all are handled at the next safe point -- after a
+** quantum of the script's own code when the round was not the first. */
 static void dispatch_done(lua_State *L) {
+  int s;
   dispatcher = NULL;
   lua_pushboolean(L, 0);
   lua_rawseti(L, LUA_REGISTRYINDEX, dispatcher_ref);
+  for (s = 1; s < NSIG; s++) {
+    if (round_left[s]) {
+      atomic_fetch_add(&hits[s], round_left[s]);
+      round_left[s] = 0;
+    }
+  }
   if (hits_left()) {
+    double now = brood_monotonic();
+    turn_ends = now + (now - round_began);
+    atomic_store(&deferring, 1);
     atomic_store(&any, 1);
     arm();
   }
+  else atomic_store(&deferring, 0);
 }
 
 
@@ -283,32 +331,51 @@ static int dispatch_running(lua_State *L) {
 
 
 /*
-** Runs the pending handlers in L. Nested calls (a signal arriving while
-** a handler runs) only drain the wake-up pipe: the outer loop re-scans
-** hits[] until it finds none, so the new signal runs right after the
-** current handler, never inside it and never lost.
+** One round of handlers, in a C frame of its own: the guard at index 1
+** is a to-be-closed variable of this frame. (Marking a to-be-closed slot
+** changes the 'nresults' of the function whose frame holds it; done
+** straight from the hook, that is the interrupted Lua function, which
+** then returned the wrong number of values.)
 */
-static void dispatch(lua_State *L) {
-  int signo, top;
-  if (!atomic_exchange(&any, 0)) return;
-  drain();
-  if (owner == NULL || mainthread(L) != owner || dispatch_running(L)) return;
-  top = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, guard_ref);
-  lua_toclose(L, -1);
+static int dispatch_round(lua_State *L) {
+  int signo;
+  lua_toclose(L, 1);
   dispatcher = L;
   lua_pushthread(L);
   lua_rawseti(L, LUA_REGISTRYINDEX, dispatcher_ref);
-  while ((signo = take_hit()) != 0)
+  round_began = brood_monotonic();
+  start_round();
+  while ((signo = next_in_round()) != 0)
     run_action(L, signo);
-  lua_closeslot(L, top + 1);
-  lua_settop(L, top);
+  return 0;  /* returning closes the guard: dispatch_done */
+}
+
+
+/*
+** Runs the pending handlers in L: one round, the signals pending when it
+** starts. A signal arriving while a handler runs is counted, not
+** nested; it runs in the next round, never inside the current handler
+** and never lost. A flood thus cannot starve the interrupted code: it
+** runs on between rounds (see arm).
+*/
+static void dispatch(lua_State *L) {
+  if (!atomic_exchange(&any, 0)) return;
+  drain();
+  if (owner == NULL || mainthread(L) != owner || dispatch_running(L)) return;
+  lua_pushcfunction(L, dispatch_round);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, guard_ref);
+  lua_call(L, 1, 0);
 }
 
 
 static void sig_hook(lua_State *L, lua_Debug *ar) {
   lua_Hook user = saved_hook;
   int mask = saved_mask;
+  /* Waiting out a quantum: the script's own events pass through. */
+  if (armed_quantum && (ar->event != LUA_HOOKCOUNT || brood_monotonic() < turn_ends)) {
+    if (user && ar->event != LUA_HOOKCOUNT && (mask & (1 << ar->event))) user(L, ar);
+    return;
+  }
   disarm();
   /* Give the script's own hook the event it would have seen (line and
   ** call hooks must not miss one; a count hook just restarts). */
@@ -616,8 +683,12 @@ void brood_sig_forked(void) {
     for (s = 1; s < NSIG; s++) atomic_store(&hits[s], 0);
     atomic_store(&any, 0);
   }
+  if (atomic_load(&deferring)) atomic_store(&deferring, 0);
   if (atomic_load(&armed)) disarm();
-  if (dispatcher) dispatcher = NULL;
+  if (dispatcher) {  /* forked by a handler: the rest of its round is the parent's */
+    memset(round_left, 0, sizeof round_left);
+    dispatcher = NULL;
+  }
   if (wakefd[0] >= 0 && !wake_stale) wake_stale = 1;
 }
 
