@@ -646,3 +646,145 @@ describe("IO.shared", function()
     assert.has_error(function() mem:read(0, 1) end)
   end)
 end)
+
+describe("IO under bad input and broken pipes", function()
+  U.guard(before_each, after_each)
+
+  it("copy_stream raises EPIPE when the destination's reader is gone, trapped or not", function()
+    -- sendfile and splice cannot say MSG_NOSIGNAL: they used to die of SIGPIPE
+    local r = script([[
+local Socket = require "brood.socket"
+local src = os.tmpname()
+IO.open(src, "w"):write(string.rep("x", 300000)):close()
+for _, trapped in ipairs{false, true} do
+  if trapped then S.trap("USR2", function() end) end
+  for _, into in ipairs{"pipe", "socket"} do
+    for _, from in ipairs{"file", "pipe", "socket"} do
+      local rd, wr
+      if into == "pipe" then rd, wr = IO.pipe() else rd, wr = Socket.pair("UNIX", "STREAM") end
+      rd:close()
+      local s, feed
+      if from == "file" then s = IO.open(src)
+      elseif from == "pipe" then s, feed = IO.pipe()
+      else s, feed = Socket.pair("UNIX", "STREAM") end
+      if feed then feed:write(string.rep("y", 1000)) feed:close() end
+      local ok, err = pcall(IO.copy_stream, s, wr)
+      print(trapped, from, into, ok or err.errno)
+      s:close() wr:close()
+    end
+  end
+end
+os.remove(src)
+]])
+    assert.are.equal("", r.err)
+    assert.are.equal(0, r.code)
+    local want = {}
+    for _, trapped in ipairs{"false", "true"} do
+      for _, into in ipairs{"pipe", "socket"} do
+        for _, from in ipairs{"file", "pipe", "socket"} do
+          want[#want + 1] = ("%s\t%s\t%s\tEPIPE"):format(trapped, from, into)
+        end
+      end
+    end
+    assert.are.equal(table.concat(want, "\n") .. "\n", r.out)
+  end)
+
+  it("copy_stream closes the files it opened when it raises", function()
+    local src = tmpname()
+    IO.open(src, "w"):write("data"):close()
+    local ok, err = pcall(IO.copy_stream, src, "/dev/full")
+    os.remove(src)
+    assert.is_false(ok)
+    assert.are.equal("ENOSPC", err.errno)
+    -- U.guard: no descriptor left open
+  end)
+
+  it("refuses paths and modes with a zero byte instead of cutting them short", function()
+    local dir = tmpname()
+    assert.is_true(os.execute("mkdir " .. dir))
+    for _, call in ipairs{
+      function() return IO.open(dir .. "/x\0y", "w") end,
+      function() return IO.open(dir .. "/x", "w\0") end,
+      function() return IO.mkfifo(dir .. "/x\0y") end,
+      function() return IO.pidfile(dir .. "/x\0y") end,
+      function() return IO.copy_stream("/dev/null", dir .. "/x\0y") end,
+    } do
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.matches("contains a zero byte", err)
+    end
+    assert.is_nil(io.open(dir .. "/x"))  -- nothing was created
+    os.remove(dir)
+  end)
+
+  it("pidfile never follows a symbolic link, nor opens anything but a file", function()
+    local dir = tmpname()
+    assert.is_true(os.execute("mkdir " .. dir))
+    local victim = dir .. "/victim"
+    IO.open(victim, "w"):write("precious\n"):close()
+    assert.is_true(os.execute(("ln -s %s %s/a.pid"):format(victim, dir)))
+    assert.is_true(os.execute(("ln -s %s/nowhere %s/b.pid"):format(dir, dir)))
+    local ok, err = pcall(IO.pidfile, dir .. "/a.pid")
+    assert.is_false(ok)
+    assert.are.equal("ELOOP", err.errno)
+    assert.are.equal("precious\n", U.slurp(victim))
+    ok, err = pcall(IO.pidfile, dir .. "/b.pid")
+    assert.is_false(ok)
+    assert.are.equal("ELOOP", err.errno)
+    assert.is_nil(io.open(dir .. "/nowhere"))  -- a dangling link's target is not created
+    IO.mkfifo(dir .. "/c.pid")
+    ok, err = pcall(IO.pidfile, dir .. "/c.pid")
+    assert.is_false(ok)
+    assert.are.equal("EINVAL", err.errno)
+    local pf = IO.pidfile(dir .. "/d.pid")
+    assert.are.equal(P.pid() .. "\n", U.slurp(dir .. "/d.pid"))
+    pf:close()
+    os.execute("rm -r " .. dir)
+  end)
+
+  it("refuses descriptor numbers beyond int instead of wrapping them", function()
+    for _, fd in ipairs{4294967296, 4294967297, -1, math.mininteger} do
+      local ok, err = pcall(IO.for_fd, fd)
+      assert.is_false(ok)
+      assert.matches("file descriptor out of range", err)
+    end
+  end)
+
+  it("select waits without limit for math.huge and 1e308, and refuses NaN", function()
+    local r, w = IO.pipe()
+    for _, forever in ipairs{math.huge, 1e308} do
+      local pid = P.fork(function() P.sleep(0.05) w:write("x") end)
+      local rr = IO.select({r}, nil, nil, forever)
+      P.wait(pid)
+      assert.are.equal(r, rr[1])
+      assert.are.equal("x", r:readpartial(10))
+    end
+    local ok, err = pcall(IO.select, {r}, nil, nil, 0 / 0)
+    assert.is_false(ok)
+    assert.matches("NaN", err)
+    r:close() w:close()
+  end)
+
+  it("select reads its sets raw: a lying __len cannot make it overrun", function()
+    local r, w = IO.pipe()
+    w:write("x")
+    local calls = 0
+    local set = setmetatable({r}, {__len = function() calls = calls + 1 return calls * 1000 end,
+                                   __index = function() return r end})
+    local rr = IO.select(set, nil, nil, 0)
+    assert.are.equal(1, #rr)
+    r:close() w:close()
+  end)
+end)
+
+describe("IO.shared arithmetic", function()
+  it("wraps around at the ends of the integers, as Lua's own", function()
+    local mem = IO.shared(8)
+    mem:store(0, math.maxinteger)
+    assert.are.equal(math.mininteger, mem:add(0, 1))
+    assert.are.equal(math.maxinteger, mem:add(0, -1))
+    mem:store(0, math.mininteger)
+    assert.are.equal(math.maxinteger, mem:add(0, -1))
+    mem:close()
+  end)
+end)

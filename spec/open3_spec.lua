@@ -237,3 +237,21 @@ describe("Open3 and IO", function()
     assert.is_true(t:value().success)
   end)
 end)
+
+describe("Open3 when things go wrong", function()
+  U.guard(before_each, after_each)
+  local P = require "brood.process"
+  local S = require "brood.signal"
+
+  it("a trap handler that raises during pipeline or capture3 leaves no child", function()
+    S.trap("USR1", function() error("stop", 0) end)
+    local ok1, e1 = pcall(Open3.pipeline, {"sh", "-c", "kill -USR1 $PPID; exec sleep 10"}, "cat")
+    local ok2, e2 = pcall(Open3.capture3, "sh", "-c", "kill -USR1 $PPID; exec sleep 10")
+    S.trap("USR1", "SYSTEM_DEFAULT")
+    assert.is_false(ok1)
+    assert.are.equal("stop", e1)
+    assert.is_false(ok2)
+    assert.are.equal("stop", e2)
+    -- U.guard: both sleeping programs were killed and reaped
+  end)
+end)

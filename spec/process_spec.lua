@@ -902,3 +902,96 @@ describe("Process.daemon", function()
     assert.are_not.equal("/dev/null", stdin)
   end)
 end)
+
+describe("arguments bound for C types", function()
+  U.guard(before_each, after_each)
+
+  -- The message of an argument error, or fails if fn does not raise one.
+  local function argerror(fn, ...)
+    local ok, err = pcall(fn, ...)
+    assert.is_false(ok, "expected an argument error")
+    assert.are.equal("string", type(err), tostring(err))
+    assert.is_truthy(err:match("bad argument #%d+ to '[%w._]+'"), err)
+    return err
+  end
+
+  it("refuses pids beyond pid_t instead of wrapping them", function()
+    -- 2^32 - 1 wrapped to -1 (every process), 2^32 to 0 (our group),
+    -- -(2^32 - 1) to 1 (init).
+    for _, pid in ipairs{4294967295, 4294967296, -4294967295, math.maxinteger, math.mininteger} do
+      assert.matches("pid out of range", argerror(P.kill, 0, pid))
+    end
+    assert.matches("pid out of range", argerror(P.wait, 4294967295))
+    assert.matches("pid out of range", argerror(P.wait2, -4294967297))
+    assert.matches("pid out of range", argerror(P.getpgid, 4294967296))
+    assert.matches("pid out of range", argerror(P.getsid, 4294967296))
+    assert.matches("out of range", argerror(P.setpgid, 0, 4294967296))
+    assert.matches("pid out of range", argerror(P.getpriority, "PROCESS", 4294967296))
+    assert.matches("user id out of range", argerror(P.getpriority, "USER", 4294967296))
+    assert.matches("pid out of range", argerror(P.detach, 4294967296))
+    -- a negative pid is a process group, but never one that wraps
+    assert.matches("pid out of range", argerror(P.kill, "-TERM", 2147483648))
+  end)
+
+  it("refuses signal numbers and clocks out of range, extremes included", function()
+    assert.matches("invalid signal number", argerror(P.kill, math.mininteger, P.pid()))
+    assert.matches("invalid signal number", argerror(P.kill, math.maxinteger, P.pid()))
+    assert.matches("invalid signal number", argerror(P.kill, -65, P.pid()))
+    assert.matches("unknown signal", argerror(P.kill, "RTMIN+99999999999999999999", P.pid()))
+    assert.matches("out of range", argerror(P.clock_gettime, 4294967297))
+  end)
+
+  it("refuses limits beyond rlim_t instead of setting 0", function()
+    assert.matches("limit out of range", argerror(P.setrlimit, "CORE", 1e300))
+    assert.matches("whole number", argerror(P.setrlimit, "CORE", 0 / 0))
+    local soft, hard = P.getrlimit("CORE")
+    assert.are.equal(0, in_child(function()
+      P.setrlimit("CORE", math.huge, hard)  -- math.huge: unlimited, where allowed
+      local s = P.getrlimit("CORE")
+      return (s == math.huge or s == soft) and 0 or 1
+    end))
+  end)
+
+  it("refuses NaN for every time interval, and waits for math.huge", function()
+    assert.matches("NaN", argerror(P.sleep, 0 / 0))
+    local pid = P.fork(function() P.sleep() end)
+    local h = P.detach(pid)
+    local ok, err = pcall(function() return h:join(0 / 0) end)
+    local early = h:join(0.01)
+    P.kill("KILL", pid)
+    assert.are.equal(9, h:join(math.huge).termsig)
+    assert.is_false(ok)
+    assert.matches("bad argument #1 to 'join' %(timeout is not a number %(NaN%)%)", err)
+    assert.is_nil(early)
+  end)
+
+  it("sleeps without limit for math.huge and 1e308 until a handler raises", function()
+    local S = require "brood.signal"
+    for _, forever in ipairs{math.huge, 1e308} do
+      S.trap("USR1", function() error("woken", 0) end)
+      local pid = P.fork(function() P.sleep(0.05) P.kill("USR1", P.ppid()) end)
+      local ok, err = pcall(P.sleep, forever)
+      P.wait(pid)
+      S.trap("USR1", "SYSTEM_DEFAULT")
+      assert.is_false(ok)
+      assert.are.equal("woken", err)
+    end
+  end)
+
+  it("refuses names, paths and values with a zero byte inside", function()
+    assert.has_error(function() return P.env["PATH\0x"] end,
+      "Process.env: variable name must be non-empty, without '=' or zero bytes")
+    assert.has_error(function() P.env["BROOD_T\0X"] = "1" end)
+    assert.has_error(function() P.env.BROOD_T = "a\0b" end,
+      "Process.env: value of 'BROOD_T' contains a zero byte")
+    assert.is_nil(P.env.BROOD_T)
+    assert.matches("directory contains a zero byte", argerror(P.chdir, "/tmp\0/etc"))
+    assert.matches("zero byte", argerror(P.kill, "TERM\0x", P.pid()))
+  end)
+
+  it("iterates Process.env with any key, as next does", function()
+    local it = pairs(P.env)
+    assert.is_nil(it(nil, "NO SUCH VARIABLE"))
+    assert.is_nil(it(nil, 42))
+  end)
+end)

@@ -292,6 +292,8 @@ describe("signal delivery", function()
       end
     end)
     P.kill("USR1", P.pid())
+    -- in the next round: after a turn of the script, or in the next wait
+    assert.is_true(U.eventually(function() return calls == 2 end, 5))
     assert.are.equal(2, calls)
   end)
 
@@ -355,6 +357,18 @@ describe("signal delivery", function()
     S.pause(0)
     assert.are.equal("finally", line)
     assert.are.equal(20, got)
+  end)
+
+  it("Signal.pause waits without limit for math.huge and 1e308, and refuses NaN", function()
+    S.trap("USR1", function() end)
+    for _, forever in ipairs{math.huge, 1e308} do
+      local pid = send_later("USR1", 0.05)
+      assert.is_true(S.pause(forever))
+      P.wait(pid)
+    end
+    local ok, err = pcall(S.pause, 0 / 0)
+    assert.is_false(ok)
+    assert.matches("NaN", err)
   end)
 
   it("Signal.pause returns after a handler ran, or false on timeout", function()
@@ -464,14 +478,13 @@ local sender = P.fork(function()
   w:write("done")
 end)
 w:close()
-local n = 0
-while not r:read_nonblock(1) do n = n + 1 end  -- busy in Lua code meanwhile
+while not r:read_nonblock(1) do end  -- busy in Lua code meanwhile
 P.wait(sender)
 local deadline = P.clock_gettime("MONOTONIC") + 20
 while handled < N and P.clock_gettime("MONOTONIC") < deadline do S.pause(0.1) end
-print(handled, n > 0)
+print(handled)
 ]]
-    assert.are.equal("20000\ttrue\n", out)
+    assert.are.equal("20000\n", out)
   end)
 end)
 

@@ -609,3 +609,82 @@ describe("io.popen and os.execute", function()
     assert.is_true(os.execute())
   end)
 end)
+
+describe("spawn's arguments and errors", function()
+  U.guard(before_each, after_each)
+
+  it("refuses a zero byte in the program, its arguments, env and options", function()
+    local dir = tmpdir()
+    for _, call in ipairs{
+      function() return P.spawn("echo\0rm") end,
+      function() return P.spawn("echo", "a\0b") end,
+      function() return P.spawn({"echo", "e\0cho"}) end,
+      function() return P.spawn({X = "a\0b"}, "true") end,
+      function() return P.spawn({["X\0Y"] = "1"}, "true") end,
+      function() return P.spawn("true", {chdir = "/tmp\0/etc"}) end,
+      function() return P.spawn("true", {out = dir .. "/x\0y"}) end,
+      function() return P.spawn("true", {out = {dir .. "/x\0y", "w"}}) end,
+      function() return P.spawn("true", {argv0 = "a\0b"}) end,
+      function() return P.spawn("true", {["chdir\0x"] = "/"}) end,
+      function() return IO.popen({"echo", "a\0b"}) end,
+      function() return P.capture("echo", "a\0b") end,
+    } do
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.matches("zero byte", err)
+    end
+    assert.is_nil(io.open(dir .. "/x"))
+    rmrf(dir)
+  end)
+
+  it("names the function the script called, at the script's line", function()
+    local r = U.script([[
+local P, O = require "brood.process", require "brood.open3"
+-- (no tail calls: Lua keeps no line for a frame a tail call replaced)
+for _, f in ipairs{
+  function() local r = P.capture("echo", {bogus = 1}) return r end,
+  function() local r = P.system("echo", {bogus = 1}) return r end,
+  function() local r = O.capture3("echo", {timeout = -1}) return r end,
+  function() local r = O.capture2e("echo", {input = 5}) return r end,
+  function() local r = O.popen3("echo", {umask = "9"}) return r end,
+  function() local r = O.pipeline("true", {"echo", {}}) return r end,
+  function() local r = O.pipeline_r("echo", {bogus = 1}) return r end,
+} do
+  print((select(2, pcall(f))))
+end
+]])
+    assert.are.equal("", r.err)
+    local p = r.path
+    local want = {
+      "bad argument #2 to 'brood.process.capture' (unknown option 'bogus')",
+      "bad argument #2 to 'brood.process.system' (unknown option 'bogus')",
+      "bad argument #2 to 'brood.open3.capture3' (option 'timeout' must be a number of seconds)",
+      "bad argument #2 to 'brood.open3.capture2e' (option 'input' must be a string)",
+      "bad argument #2 to 'brood.open3.popen3' (umask must be 0-511 or an octal string such as \"027\")",
+      "bad argument #2 to 'brood.open3.pipeline' (argument must be a string, not table)",
+      "bad argument #2 to 'brood.open3.pipeline_r' (unknown option 'bogus')",
+    }
+    local lines = {}
+    for line in r.out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    for i, w in ipairs(want) do
+      assert.are.equal(("%s:%d: %s"):format(p, i + 3, w), lines[i])
+    end
+  end)
+
+  it("Process.system raises for bad arguments, and returns nil for a program not found", function()
+    assert.has_error(function() P.system("true", {bogus = 1}) end)
+    local ok, err = P.system("no-such-program-anywhere")
+    assert.is_nil(ok)
+    assert.are.equal("ENOENT", err.errno)
+  end)
+
+  it("capture waits for math.huge, and a trap handler's error leaves no child behind", function()
+    assert.are.equal("x\n", (P.capture("echo x", {timeout = math.huge})))
+    S.trap("USR1", function() error("stop", 0) end)
+    local ok, err = pcall(P.capture, "sh", "-c", "kill -USR1 $PPID; exec sleep 10")
+    S.trap("USR1", "SYSTEM_DEFAULT")
+    assert.is_false(ok)
+    assert.are.equal("stop", err)
+    -- U.guard: the sleeping program was killed and reaped, its pipe closed
+  end)
+end)

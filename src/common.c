@@ -3,6 +3,9 @@
 ** of brood's modules.
 */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -160,15 +163,87 @@ void brood_checknargs(lua_State *L, int n) {
 }
 
 
-int brood_checkint(lua_State *L, int arg) {
+lua_Integer brood_checkrange(lua_State *L, int arg, lua_Integer lo, lua_Integer hi,
+                             const char *what) {
   lua_Integer v = luaL_checkinteger(L, arg);
-  luaL_argcheck(L, v >= -2147483647 - 1 && v <= 2147483647, arg, "out of range");
-  return (int)v;
+  if (v < lo || v > hi) {
+    lua_pushfstring(L, "%s out of range", what);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  return v;
+}
+
+
+int brood_checkint(lua_State *L, int arg) {
+  return (int)brood_checkrange(L, arg, INT_MIN, INT_MAX, "number");
 }
 
 
 int brood_optint(lua_State *L, int arg, int def) {
   return lua_isnoneornil(L, arg) ? def : brood_checkint(L, arg);
+}
+
+
+pid_t brood_checkpid(lua_State *L, int arg) {
+  return (pid_t)brood_checkrange(L, arg, -INT_MAX, INT_MAX, "pid");
+}
+
+
+pid_t brood_optpid(lua_State *L, int arg, pid_t def) {
+  return lua_isnoneornil(L, arg) ? def : brood_checkpid(L, arg);
+}
+
+
+int brood_checkfd(lua_State *L, int arg) {
+  return (int)brood_checkrange(L, arg, 0, INT_MAX, "file descriptor");
+}
+
+
+const char *brood_checkcstring(lua_State *L, int arg, const char *what) {
+  size_t len;
+  const char *s = luaL_checklstring(L, arg, &len);
+  if (strlen(s) != len) {
+    lua_pushfstring(L, "%s contains a zero byte", what);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  return s;
+}
+
+
+const char *brood_optcstring(lua_State *L, int arg, const char *def, const char *what) {
+  return lua_isnoneornil(L, arg) ? def : brood_checkcstring(L, arg, what);
+}
+
+
+const char *brood_tocstring(lua_State *L, int idx, int arg, const char *what) {
+  size_t len;
+  const char *s;
+  if (lua_type(L, idx) != LUA_TSTRING && lua_type(L, idx) != LUA_TNUMBER) {
+    lua_pushfstring(L, "%s must be a string, not %s", what, luaL_typename(L, idx));
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  s = lua_tolstring(L, idx, &len);
+  if (strlen(s) != len) {
+    lua_pushfstring(L, "%s contains a zero byte", what);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  return s;
+}
+
+
+double brood_opttimeout(lua_State *L, int arg) {
+  lua_Number t;
+  if (lua_isnoneornil(L, arg)) return -1;
+  t = luaL_checknumber(L, arg);
+  luaL_argcheck(L, t == t, arg, "timeout is not a number (NaN)");
+  luaL_argcheck(L, t >= 0, arg, "timeout must not be negative");
+  return (double)t;
+}
+
+
+double brood_deadline(double seconds) {
+  if (seconds < 0 || seconds == HUGE_VAL) return -1;
+  return brood_monotonic() + seconds;
 }
 
 /* }====================================================== */

@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <lua.h>
 #include <lauxlib.h>
@@ -93,9 +94,40 @@ void brood_checkoptions(lua_State *L, int arg, const char *const keys[]);
 /* Raises an argument error if more than 'n' arguments were passed. */
 void brood_checknargs(lua_State *L, int n);
 
-/* Checks an integer that must fit in an int. */
-int brood_checkint(lua_State *L, int arg);
+/*
+** Integers bound for a C type are checked against it, never wrapped:
+** 2^32 must not become pid 0, nor 2^32 - 1 become -1 ("every
+** process"). Each raises "bad argument #arg to 'f' (<what> out of
+** range)" when v < lo or v > hi.
+*/
+lua_Integer brood_checkrange(lua_State *L, int arg, lua_Integer lo, lua_Integer hi,
+                             const char *what);
+int brood_checkint(lua_State *L, int arg);             /* any int */
 int brood_optint(lua_State *L, int arg, int def);
+pid_t brood_checkpid(lua_State *L, int arg);           /* -INT_MAX .. INT_MAX */
+pid_t brood_optpid(lua_State *L, int arg, pid_t def);
+int brood_checkfd(lua_State *L, int arg);              /* 0 .. INT_MAX */
+
+/*
+** Strings bound for C as char *: one with a zero byte inside would be
+** cut short silently ("x\0y" opening "x"), so it is refused: "<what>
+** contains a zero byte". brood_tocstring checks the string (or number)
+** at stack index idx -- a table's field -- naming argument 'arg'.
+*/
+const char *brood_checkcstring(lua_State *L, int arg, const char *what);
+const char *brood_optcstring(lua_State *L, int arg, const char *def, const char *what);
+const char *brood_tocstring(lua_State *L, int idx, int arg, const char *what);
+
+/*
+** A timeout in seconds: nil (none: returns -1), a number >= 0, or
+** math.huge (wait forever). NaN and negative numbers are refused.
+*/
+double brood_opttimeout(lua_State *L, int arg);
+
+/* The monotonic deadline 'seconds' from now; -1 (none) for a negative
+** or infinite timeout. Waiting treats any deadline far beyond the
+** clock's reach as a wait of that length, so 1e308 is just very long. */
+double brood_deadline(double seconds);
 
 /* }====================================================== */
 
@@ -114,6 +146,9 @@ void brood_open_rlimit(lua_State *L);     /* rlimit.c */
 void brood_open_proctitle(lua_State *L);  /* proctitle.c */
 void brood_open_spawn(lua_State *L);      /* spawn.c: spawn, exec */
 void brood_open_popen(lua_State *L);      /* spawn.c: IO.popen, into brood.io */
+
+/* brood._core.spawn (spawn.c): Process.spawn that records the pid. */
+int brood_core_spawn(lua_State *L);
 
 /* A resource name ("NOFILE", "RLIMIT_CORE") or number at arg (rlimit.c). */
 int brood_rlimit_resource(lua_State *L, int arg);
@@ -203,6 +238,17 @@ int brood_io_mustnotblock(brood_IO *io);
 /* Waits until io's fd is ready for events (running trap handlers);
 ** returns 0 if the monotonic deadline (>= 0) passes first. */
 int brood_io_wait(lua_State *L, brood_IO *io, int events, double deadline);
+
+/* Reads up to n bytes straight from io's descriptor (not its buffer),
+** waiting as needed and running trap handlers meanwhile; returns how
+** many, 0 at end of file. Raises on errors. */
+size_t brood_io_read(lua_State *L, brood_IO *io, char *buf, size_t n);
+
+/* Makes a write to a pipe or socket fail with EPIPE rather than kill the
+** process while 'brood_sig_inwrite' is set around it: installs brood's
+** SIGPIPE guard when PIPE has its default action. For writes that cannot
+** say MSG_NOSIGNAL (splice, sendfile). */
+void brood_io_guardpipe(void);
 
 /* Writes all of data (waiting as needed; EPIPE raises, never SIGPIPE). */
 void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, size_t len);

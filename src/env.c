@@ -19,10 +19,17 @@
 extern char **environ;
 
 
-static const char *checkname(lua_State *L, int arg) {
-  const char *name = luaL_checkstring(L, arg);
-  luaL_argcheck(L, name[0] != '\0' && strchr(name, '=') == NULL, arg,
-                "environment variable name must be non-empty and contain no '='");
+/* A variable's name: a non-empty string without '=' or a zero byte (C
+** would read "PATH\0x" as PATH). Errors name Process.env: these are
+** metamethods, with no function name of their own. */
+static const char *checkname(lua_State *L, int idx) {
+  size_t len;
+  const char *name;
+  if (lua_type(L, idx) != LUA_TSTRING)
+    luaL_error(L, "Process.env: variable name must be a string, not %s", luaL_typename(L, idx));
+  name = lua_tolstring(L, idx, &len);
+  if (len == 0 || strchr(name, '=') != NULL || strlen(name) != len)
+    luaL_error(L, "Process.env: variable name must be non-empty, without '=' or zero bytes");
   return name;
 }
 
@@ -30,7 +37,7 @@ static const char *checkname(lua_State *L, int arg) {
 static int env_index(lua_State *L) {
   const char *v;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
-  v = getenv(lua_tostring(L, 2));
+  v = getenv(checkname(L, 2));
   if (v) lua_pushstring(L, v);
   else lua_pushnil(L);
   return 1;
@@ -46,9 +53,11 @@ static int env_newindex(lua_State *L) {
     size_t len;
     const char *value;
     if (lua_type(L, 3) != LUA_TSTRING && lua_type(L, 3) != LUA_TNUMBER)
-      return luaL_typeerror(L, 3, "string or nil");
+      return luaL_error(L, "Process.env: value of '%s' must be a string, a number or nil, not %s",
+                        name, luaL_typename(L, 3));
     value = lua_tolstring(L, 3, &len);
-    luaL_argcheck(L, strlen(value) == len, 3, "value contains a zero byte");
+    if (strlen(value) != len)
+      return luaL_error(L, "Process.env: value of '%s' contains a zero byte", name);
     if (setenv(name, value, 1) != 0) return brood_raise(L, "setenv", name, errno);
   }
   return 0;
@@ -69,9 +78,20 @@ static void pushcopy(lua_State *L) {
 }
 
 
+/* The iterator of pairs(Process.env), over its snapshot (upvalue 1):
+** called with any key -- even one not in the snapshot -- it goes on
+** from the next one there, or ends. */
 static int env_next(lua_State *L) {
   lua_settop(L, 2);
-  if (lua_next(L, 1)) return 2;
+  if (!lua_isnil(L, 2)) {
+    lua_pushvalue(L, 2);
+    if (lua_type(L, 2) != LUA_TSTRING || lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL) {
+      lua_pushnil(L);  /* not a name in the snapshot: the iteration is over */
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  if (lua_next(L, lua_upvalueindex(1))) return 2;
   lua_pushnil(L);
   return 1;
 }
@@ -80,8 +100,9 @@ static int env_next(lua_State *L) {
 /* pairs(Process.env): iterates a snapshot, so the loop may change the
 ** environment safely. */
 static int env_pairs(lua_State *L) {
-  lua_pushcfunction(L, env_next);
   pushcopy(L);
+  lua_pushcclosure(L, env_next, 1);
+  lua_pushnil(L);
   lua_pushnil(L);
   return 3;
 }

@@ -193,6 +193,11 @@ static size_t rawread(lua_State *L, brood_IO *io, char *buf, size_t n) {
 }
 
 
+size_t brood_io_read(lua_State *L, brood_IO *io, char *buf, size_t n) {
+  return rawread(L, io, buf, n);
+}
+
+
 /* A pipe write must fail with EPIPE rather than kill the process. While
 ** SIGPIPE has its default action, brood's guard handler is installed (on
 ** the first pipe write) and told when a write is under way; a trapped or
@@ -204,12 +209,7 @@ void brood_io_sigpipe_changed(void) {
 }
 
 
-/* One write (EPIPE, never SIGPIPE) that never blocks when 'nowait'. */
-static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int nowait) {
-  ssize_t r;
-  if (io->kind == BROOD_KIND_SOCKET)
-    return send(fd, p, n, MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
-  if (io->kind == BROOD_KIND_FILE) return write(fd, p, n);
+void brood_io_guardpipe(void) {
   if (pipe_guarded < 0) {
     struct sigaction sa;
     pipe_guarded = 0;
@@ -217,6 +217,16 @@ static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int now
     else if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
       pipe_guarded = brood_sig_pipeguard() == 0;
   }
+}
+
+
+/* One write (EPIPE, never SIGPIPE) that never blocks when 'nowait'. */
+static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int nowait) {
+  ssize_t r;
+  if (io->kind == BROOD_KIND_SOCKET)
+    return send(fd, p, n, MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
+  if (io->kind == BROOD_KIND_FILE) return write(fd, p, n);
+  brood_io_guardpipe();
   brood_sig_inwrite = 1;
   if (nowait && !io->nonblock && nowait_ok[io->kind]) {
     struct iovec iov = {(void *)p, n};
@@ -866,7 +876,10 @@ static int io_seek(lua_State *L) {
   lua_Integer offset = luaL_optinteger(L, 3, 0);
   off_t r;
   brood_io_flush(L, io);
-  if (mode[op] == SEEK_CUR) offset -= (lua_Integer)buffered(io);
+  if (mode[op] == SEEK_CUR) {  /* where the caller is: before what is buffered */
+    luaL_argcheck(L, offset >= LUA_MININTEGER + (lua_Integer)buffered(io), 3, "offset out of range");
+    offset -= (lua_Integer)buffered(io);
+  }
   io->rpos = io->rlen = 0;
   io->eof = 0;
   r = lseek(io->fd, (off_t)offset, mode[op]);
@@ -896,9 +909,11 @@ static int modeflags(lua_State *L, int arg, const char *m, int *iomode) {
 static mode_t checkperm(lua_State *L, int arg, mode_t def) {
   if (lua_isnoneornil(L, arg)) return def;
   if (lua_type(L, arg) == LUA_TSTRING) {
+    const char *s = brood_checkcstring(L, arg, "permissions");
     char *end;
-    long v = strtol(lua_tostring(L, arg), &end, 8);
-    luaL_argcheck(L, *end == '\0' && v >= 0 && v <= 07777, arg, "permissions must be octal digits");
+    long v = strtol(s, &end, 8);
+    luaL_argcheck(L, *s && *end == '\0' && v >= 0 && v <= 07777, arg,
+                  "permissions must be octal digits");
     return (mode_t)v;
   }
   {
@@ -926,9 +941,9 @@ static int io_reopen(lua_State *L) {
     mode = other->mode;
   }
   else {
-    const char *path = luaL_checkstring(L, 2);
-    const char *m = luaL_optstring(L, 3, (io->mode & BROOD_IO_WRITE)
-                                           ? ((io->mode & BROOD_IO_READ) ? "r+" : "w") : "r");
+    const char *path = brood_checkcstring(L, 2, "path");
+    const char *m = brood_optcstring(L, 3, (io->mode & BROOD_IO_WRITE)
+                                     ? ((io->mode & BROOD_IO_READ) ? "r+" : "w") : "r", "mode");
     int flags = modeflags(L, 3, m, &mode);
     opened = open(path, flags | O_CLOEXEC, 0666);
     if (opened < 0) return brood_raise(L, "open", path, errno);
@@ -1168,7 +1183,7 @@ static int io_pipe(lua_State *L) {
 /* IO.for_fd(fd[, mode]) -- an IO object for a descriptor this process
 ** holds; closing (or collecting) it closes the descriptor. */
 static int io_for_fd(lua_State *L) {
-  int fd = brood_checkint(L, 1);
+  int fd = brood_checkfd(L, 1);
   int fl = fcntl(fd, F_GETFL), mode;
   if (fl < 0) return brood_syserror(L, "fcntl");
   if (lua_isnoneornil(L, 2)) {
@@ -1176,7 +1191,7 @@ static int io_for_fd(lua_State *L) {
     mode = acc == O_RDONLY ? BROOD_IO_READ
          : acc == O_WRONLY ? BROOD_IO_WRITE : BROOD_IO_READ | BROOD_IO_WRITE;
   }
-  else modeflags(L, 2, luaL_checkstring(L, 2), &mode);
+  else modeflags(L, 2, brood_checkcstring(L, 2, "mode"), &mode);
   brood_io_new(L, fd, mode, -1, 1);
   return 1;
 }
@@ -1186,8 +1201,8 @@ static int io_for_fd(lua_State *L) {
 ** "+", "b"; "x" for O_EXCL); perm (default "666", before the umask) as a
 ** number or octal string. */
 static int io_open(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  const char *m = luaL_optstring(L, 2, "r");
+  const char *path = brood_checkcstring(L, 1, "path");
+  const char *m = brood_optcstring(L, 2, "r", "mode");
   int mode, flags = modeflags(L, 2, m, &mode), fd;
   mode_t perm = checkperm(L, 3, 0666);
   fd = open(path, flags | O_CLOEXEC, perm);
@@ -1213,14 +1228,14 @@ static int io_fileno_of(lua_State *L) {
     lua_pushinteger(L, fileno(f->f));
     return 1;
   }
-  lua_pushinteger(L, luaL_checkinteger(L, 1));
+  lua_pushinteger(L, brood_checkfd(L, 1));
   return 1;
 }
 
 
 /* IO.mkfifo(path[, perm]) -- a named pipe (perm default "666"). */
 static int io_mkfifo(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = brood_checkcstring(L, 1, "path");
   if (mkfifo(path, checkperm(L, 2, 0666)) != 0) return brood_raise(L, "mkfifo", path, errno);
   return 0;
 }
@@ -1244,14 +1259,32 @@ static int io_flock_fn(lua_State *L) {
 ** flock on it and writes this process's pid; the lock lasts while the
 ** returned object stays open. If another process holds it, raises the
 ** error object EAGAIN with field pid = the holder's pid.
+** A daemon's pid file often lives in a directory others can write to,
+** so the file is opened without following a symbolic link (ELOOP: a link
+** planted there cannot make it write elsewhere, nor create a link's
+** target), and anything but a regular file is refused (EINVAL).
 */
 static int io_pidfile(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = brood_checkcstring(L, 1, "path");
   char buf[32];
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), len;
+  int fd, len;
+  struct stat st;
   brood_IO *io;
+  brood_checknargs(L, 1);
+  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
   if (fd < 0) return brood_raise(L, "open", path, errno);
   io = brood_io_new(L, fd, BROOD_IO_READ | BROOD_IO_WRITE, BROOD_KIND_FILE, 1);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int err = fstat(fd, &st) != 0 ? errno : EINVAL;
+    release(io, 1);
+    return brood_raise(L, "open", path, err);
+  }
+  if (fcntl(fd, F_SETFL, O_RDWR) != 0) {  /* O_NONBLOCK was for a FIFO planted there */
+    int err = errno;
+    release(io, 1);
+    return brood_raise(L, "fcntl", path, err);
+  }
+  io->nonblock = 0;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);

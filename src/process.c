@@ -10,7 +10,9 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,7 @@ PUSHID(egid, getegid())
 
 /* Process.getpgid(pid) -> process group id of pid (0: this process). */
 static int process_getpgid(lua_State *L) {
-  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  pid_t pid = (pid_t)brood_checkrange(L, 1, 0, INT_MAX, "pid");
   pid_t r;
   brood_checknargs(L, 1);
   r = getpgid(pid);
@@ -58,8 +60,8 @@ static int process_getpgid(lua_State *L) {
 
 /* Process.setpgid(pid, pgid) -> 0 */
 static int process_setpgid(lua_State *L) {
-  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
-  pid_t pgid = (pid_t)luaL_checkinteger(L, 2);
+  pid_t pid = (pid_t)brood_checkrange(L, 1, 0, INT_MAX, "pid");
+  pid_t pgid = (pid_t)brood_checkrange(L, 2, 0, INT_MAX, "process group id");
   brood_checknargs(L, 2);
   if (setpgid(pid, pgid) != 0) return brood_syserror(L, "setpgid");
   lua_pushinteger(L, 0);
@@ -81,7 +83,7 @@ static int process_setsid(lua_State *L) {
 
 /* Process.getsid([pid]) -> session id of pid (default: this process). */
 static int process_getsid(lua_State *L) {
-  pid_t pid = (pid_t)luaL_optinteger(L, 1, 0);
+  pid_t pid = lua_isnoneornil(L, 1) ? 0 : (pid_t)brood_checkrange(L, 1, 0, INT_MAX, "pid");
   pid_t sid;
   brood_checknargs(L, 1);
   sid = getsid(pid);
@@ -119,11 +121,20 @@ static int checkwhich(lua_State *L, int arg) {
 }
 
 
+/* 'who' of getpriority/setpriority: a pid or process group id, or a
+** user id for PRIO_USER. */
+static id_t checkwho(lua_State *L, int arg, int which) {
+  if (which == PRIO_USER)
+    return (id_t)brood_checkrange(L, arg, 0, (lua_Integer)UINT32_MAX - 1, "user id");
+  return (id_t)brood_checkrange(L, arg, 0, INT_MAX, which == PRIO_PGRP ? "process group id" : "pid");
+}
+
+
 /* Process.getpriority(kind, who) -> nice value. kind: "PROCESS", "PGRP",
 ** "USER" (or Process.PRIO_*); who 0 means this process/group/user. */
 static int process_getpriority(lua_State *L) {
   int which = checkwhich(L, 1);
-  id_t who = (id_t)luaL_checkinteger(L, 2);
+  id_t who = checkwho(L, 2, which);
   int prio;
   brood_checknargs(L, 2);
   errno = 0;  /* -1 is a valid priority: only errno tells */
@@ -137,7 +148,7 @@ static int process_getpriority(lua_State *L) {
 /* Process.setpriority(kind, who, prio) -> 0 */
 static int process_setpriority(lua_State *L) {
   int which = checkwhich(L, 1);
-  id_t who = (id_t)luaL_checkinteger(L, 2);
+  id_t who = checkwho(L, 2, which);
   int prio = brood_checkint(L, 3);
   brood_checknargs(L, 3);
   if (setpriority(which, who, prio) != 0) return brood_syserror(L, "setpriority");
@@ -189,7 +200,7 @@ static int process_umask(lua_State *L) {
 */
 static int process_chdir(lua_State *L) {
   int fn = lua_isfunction(L, 1) ? 1 : (lua_isnoneornil(L, 2) ? 0 : 2);
-  const char *dir = fn == 1 ? NULL : luaL_optstring(L, 1, NULL);
+  const char *dir = fn == 1 ? NULL : brood_optcstring(L, 1, NULL, "directory");
   int back, status;
   if (fn) luaL_checktype(L, fn, LUA_TFUNCTION);
   brood_checknargs(L, fn ? fn : 1);
@@ -272,7 +283,7 @@ static const struct { const char *name; clockid_t id; } clocks[] = {
 
 static clockid_t checkclock(lua_State *L, int arg) {
   size_t i;
-  if (lua_type(L, arg) == LUA_TNUMBER) return (clockid_t)luaL_checkinteger(L, arg);
+  if (lua_type(L, arg) == LUA_TNUMBER) return (clockid_t)brood_checkint(L, arg);
   {
     const char *name = luaL_checkstring(L, arg);
     if (strncmp(name, "CLOCK_", 6) == 0) name += 6;
@@ -354,8 +365,9 @@ static int process_sleep(lua_State *L) {
   double start = brood_monotonic(), deadline = -1;
   if (!lua_isnoneornil(L, 1)) {
     lua_Number secs = luaL_checknumber(L, 1);
-    luaL_argcheck(L, secs >= 0 && secs == secs, 1, "time interval must not be negative");
-    deadline = start + secs;
+    luaL_argcheck(L, secs == secs, 1, "time interval is not a number (NaN)");
+    luaL_argcheck(L, secs >= 0, 1, "time interval must not be negative");
+    deadline = brood_deadline(secs);
   }
   brood_checknargs(L, 1);
   while (brood_sig_wait(L, -1, 0, deadline) != 0) {}
@@ -376,7 +388,7 @@ static int process_kill(lua_State *L) {
   int signo = brood_checksignal(L, 1, &negative);
   luaL_argcheck(L, n >= 2, 2, "pid expected");
   for (i = 2; i <= n; i++) {
-    lua_Integer pid = luaL_checkinteger(L, i);
+    lua_Integer pid = brood_checkpid(L, i);  /* so -pid cannot overflow */
     if (negative) pid = -pid;
     if (kill((pid_t)pid, signo) != 0) {
       lua_pushinteger(L, pid);

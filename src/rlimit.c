@@ -67,7 +67,7 @@ int brood_rlimit_resource(lua_State *L, int arg) {
     return luaL_argerror(L, arg, "unknown resource number");
   }
   else {
-    int res = brood_rlimit_lookup(luaL_checkstring(L, arg));
+    int res = brood_rlimit_lookup(brood_checkcstring(L, arg, "resource name"));
     if (res < 0) {
       lua_pushfstring(L, "unknown resource '%s'", lua_tostring(L, arg));
       return luaL_argerror(L, arg, lua_tostring(L, -1));
@@ -86,7 +86,7 @@ static void pushlimit(lua_State *L, rlim_t v) {
 
 rlim_t brood_rlimit_value(lua_State *L, int idx, int arg) {
   if (lua_type(L, idx) == LUA_TSTRING) {
-    const char *s = lua_tostring(L, idx);
+    const char *s = brood_tocstring(L, idx, arg, "limit");
     if (strcmp(s, "INFINITY") == 0 || strcmp(s, "RLIM_INFINITY") == 0) return RLIM_INFINITY;
     return (rlim_t)luaL_argerror(L, arg, "limit must be a number or \"INFINITY\"");
   }
@@ -101,6 +101,8 @@ rlim_t brood_rlimit_value(lua_State *L, int idx, int arg) {
     v = lua_tonumber(L, idx);
     if (v == HUGE_VAL) return RLIM_INFINITY;
     luaL_argcheck(L, v >= 0 && v == floor(v), arg, "limit must be a whole number");
+    /* beyond rlim_t: refused, not wrapped (math.huge means unlimited) */
+    luaL_argcheck(L, v < 18446744073709551616.0, arg, "limit out of range");
     return (rlim_t)v;
   }
 }

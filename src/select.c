@@ -11,15 +11,22 @@
 #include "common.h"
 
 
-/* Adds the IO objects of the table at 'arg' to fds, with 'events'. */
-static int addset(lua_State *L, int arg, struct pollfd *fds, int n, short events) {
-  lua_Integer i, len;
-  if (lua_isnoneornil(L, arg)) return n;
+/* The length of the set at 'arg' (nil: none). Sets are plain arrays,
+** read raw: a __len or __index could otherwise answer differently
+** between counting and filling. */
+static lua_Integer setlen(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg)) return 0;
   luaL_checktype(L, arg, LUA_TTABLE);
-  len = luaL_len(L, arg);
+  return (lua_Integer)lua_rawlen(L, arg);
+}
+
+
+/* Adds the IO objects of the set at 'arg' to fds, with 'events'. */
+static int addset(lua_State *L, int arg, struct pollfd *fds, int n, short events) {
+  lua_Integer i, len = setlen(L, arg);
   for (i = 1; i <= len; i++) {
     brood_IO *io;
-    lua_geti(L, arg, i);
+    lua_rawgeti(L, arg, i);
     io = brood_io_test(L, -1);
     if (io == NULL || io->fd < 0) {
       lua_pushfstring(L, "element %I is not an open IO object", i);
@@ -35,13 +42,6 @@ static int addset(lua_State *L, int arg, struct pollfd *fds, int n, short events
 }
 
 
-static lua_Integer setlen(lua_State *L, int arg) {
-  if (lua_isnoneornil(L, arg)) return 0;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  return luaL_len(L, arg);
-}
-
-
 /* Builds the result table of one set from revents (or, for readers,
 ** data already buffered). */
 static void pushready(lua_State *L, int arg, struct pollfd *fds, int first, int readers) {
@@ -51,7 +51,7 @@ static void pushready(lua_State *L, int arg, struct pollfd *fds, int first, int 
   for (i = 1; i <= len; i++) {
     struct pollfd *p = &fds[first + i - 1];
     int ready = p->revents != 0;
-    lua_geti(L, arg, i);
+    lua_rawgeti(L, arg, i);
     if (readers) {
       brood_IO *io = brood_io_test(L, -1);
       if (io && io->rlen > io->rpos) ready = 1;
@@ -67,18 +67,15 @@ static void pushready(lua_State *L, int arg, struct pollfd *fds, int first, int 
 ** writers, errors (three tables), or nil on timeout. Any number of IO
 ** objects (poll, not select(2)); an object with buffered input counts as
 ** readable; trap handlers run during the wait, which then goes on for
-** the time left.
+** the time left. timeout: seconds, nil or math.huge to wait for ever.
 */
 int brood_io_select(lua_State *L) {
-  lua_Integer n = setlen(L, 1) + setlen(L, 2) + setlen(L, 3);
-  double deadline = -1;
+  double deadline = brood_deadline(brood_opttimeout(L, 4));
+  lua_Integer n;
   struct pollfd *fds;
   int nfds = 0, r, i, buffered = 0;
-  if (!lua_isnoneornil(L, 4)) {
-    lua_Number t = luaL_checknumber(L, 4);
-    luaL_argcheck(L, t >= 0, 4, "timeout must not be negative");
-    deadline = brood_monotonic() + t;
-  }
+  brood_checknargs(L, 4);
+  n = setlen(L, 1) + setlen(L, 2) + setlen(L, 3);
   luaL_argcheck(L, n < 1000000, 1, "too many IO objects");
   /* in memory Lua owns: an error anywhere below cannot leak it */
   fds = lua_newuserdatauv(L, sizeof(struct pollfd) * (size_t)(n + 1), 0);
@@ -87,7 +84,7 @@ int brood_io_select(lua_State *L) {
   nfds = addset(L, 3, fds, nfds, POLLPRI);
   for (i = 1; i <= setlen(L, 1); i++) {
     brood_IO *io;
-    lua_geti(L, 1, i);
+    lua_rawgeti(L, 1, i);
     io = brood_io_test(L, -1);
     if (io && io->rlen > io->rpos) buffered = 1;
     lua_pop(L, 1);
@@ -107,73 +104,103 @@ int brood_io_select(lua_State *L) {
 }
 
 
-/* Opens a path argument of copy_stream, or takes an IO object. */
+/* Opens a path argument of copy_stream (closed when copy_stream
+** returns or raises), or takes an IO object. */
 static brood_IO *streamarg(lua_State *L, int arg, int write) {
   if (lua_type(L, arg) == LUA_TSTRING) {
-    const char *path = lua_tostring(L, arg);
+    const char *path = brood_checkcstring(L, arg, "path");
     int fd = write ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
                    : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) brood_raise(L, "open", path, errno);
     brood_io_new(L, fd, write ? BROOD_IO_WRITE : BROOD_IO_READ, -1, 1);
     lua_replace(L, arg);
+    lua_toclose(L, arg);
   }
   return brood_io_check(L, arg);
 }
 
 
+enum { BY_READWRITE, BY_SENDFILE, BY_SPLICE };
+
+/* A descriptor that may make a transfer wait: not a file, not a pipe
+** (splice takes SPLICE_F_NONBLOCK for pipes). */
+#define MAYBLOCK(io) ((io)->kind != BROOD_KIND_FILE && (io)->kind != BROOD_KIND_PIPE)
+
+/*
+** How to move the bytes. The kernel does it where it can: splice when
+** either end is a pipe, sendfile from a file. While traps are set no
+** call may block where a handler could not run: a socket or terminal
+** end then goes through brood's own reads and writes, which wait beside
+** the signal pipe.
+*/
+static int copymethod(brood_IO *src, brood_IO *dst) {
+  int trapping = brood_sig_handling();
+  if (trapping && (MAYBLOCK(src) || MAYBLOCK(dst))) return BY_READWRITE;
+  if (src->kind == BROOD_KIND_PIPE || dst->kind == BROOD_KIND_PIPE) return BY_SPLICE;
+  if (src->kind == BROOD_KIND_FILE) return BY_SENDFILE;
+  return BY_READWRITE;
+}
+
+
 /*
 ** IO.copy_stream(src, dst[, length]) -> bytes copied. src and dst are IO
-** objects or paths. The kernel moves the data where it can: sendfile
-** from a file, splice to or from a pipe; otherwise a read/write loop.
+** objects or paths. Bytes src has buffered go first. A destination
+** whose reader is gone raises EPIPE, as every write does.
 */
 int brood_io_copy_stream(lua_State *L) {
-  int opened_src = lua_type(L, 1) == LUA_TSTRING, opened_dst = lua_type(L, 2) == LUA_TSTRING;
   brood_IO *src = streamarg(L, 1, 0), *dst = streamarg(L, 2, 1);
-  lua_Integer limit = luaL_optinteger(L, 3, -1);
+  lua_Integer limit = lua_isnoneornil(L, 3) ? -1 : luaL_checkinteger(L, 3);
   lua_Integer done = 0;
-  int method = src->kind == BROOD_KIND_FILE ? 1
-             : (src->kind == BROOD_KIND_PIPE || dst->kind == BROOD_KIND_PIPE) ? 2 : 0;
+  int method = copymethod(src, dst), out;
   char *buf = NULL;
   luaL_argcheck(L, limit >= -1, 3, "length must not be negative");
+  brood_checknargs(L, 3);
+  if (!(src->mode & BROOD_IO_READ) || src->rdshut) luaL_argerror(L, 1, "not opened for reading");
+  if (!(dst->mode & BROOD_IO_WRITE) || dst->wrshut) luaL_argerror(L, 2, "not opened for writing");
+  out = dst->pfd >= 0 ? dst->pfd : dst->fd;
   brood_io_flush(L, dst);
   /* what src has buffered goes first */
   if (src->rlen > src->rpos) {
     size_t n = src->rlen - src->rpos;
     if (limit >= 0 && (lua_Integer)n > limit) n = (size_t)limit;
-    brood_io_writeall(L, dst, dst->fd, src->rbuf + src->rpos, n);
+    brood_io_writeall(L, dst, out, src->rbuf + src->rpos, n);
     src->rpos += n;
     done += (lua_Integer)n;
   }
+  if (dst->kind != BROOD_KIND_FILE) brood_io_guardpipe();
   while (limit < 0 || done < limit) {
     size_t chunk = 1 << 20;
     ssize_t n;
+    int err;
     if (limit >= 0 && (lua_Integer)chunk > limit - done) chunk = (size_t)(limit - done);
-    if (method == 1) n = sendfile(dst->fd, src->fd, NULL, chunk);
-    else if (method == 2) n = splice(src->fd, NULL, dst->fd, NULL, chunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    else {
+    if (method == BY_READWRITE) {
       if (buf == NULL) buf = lua_newuserdatauv(L, 65536, 0);
       if (chunk > 65536) chunk = 65536;
-      n = read(src->fd, buf, chunk);
-      if (n > 0) {
-        brood_io_writeall(L, dst, dst->fd, buf, (size_t)n);
-      }
+      n = (ssize_t)brood_io_read(L, src, buf, chunk);
+      if (n == 0) break;
+      brood_io_writeall(L, dst, out, buf, (size_t)n);
+      done += n;
+      continue;
     }
+    brood_sig_inwrite = 1;  /* a reader gone: EPIPE, not death by SIGPIPE */
+    if (method == BY_SENDFILE) n = sendfile(out, src->fd, NULL, chunk);
+    else n = splice(src->fd, NULL, out, NULL, chunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    err = errno;
+    brood_sig_inwrite = 0;
     if (n > 0) {
       done += n;
       continue;
     }
     if (n == 0) break;
-    if (errno == EINTR) brood_sig_check(L);
-    else if (errno == EAGAIN) {
+    if (err == EINTR) brood_sig_check(L);
+    else if (err == EAGAIN) {
       /* one side is not ready: wait for the source, then the sink */
       brood_io_wait(L, src, POLLIN, -1);
-      if (method != 0) brood_io_wait(L, dst, POLLOUT, -1);
+      brood_io_wait(L, dst, POLLOUT, -1);
     }
-    else if (method != 0 && (errno == EINVAL || errno == ENOSYS)) method = 0;
-    else brood_syserror(L, method == 1 ? "sendfile" : method == 2 ? "splice" : "read");
+    else if (err == EINVAL || err == ENOSYS) method = BY_READWRITE;
+    else brood_raise(L, method == BY_SENDFILE ? "sendfile" : "splice", NULL, err);
   }
-  if (opened_dst) brood_io_close(L, 2);  /* the files opened here: closed now */
-  if (opened_src) brood_io_close(L, 1);
   lua_pushinteger(L, done);
-  return 1;
+  return 1;  /* files opened here are closed on the way out */
 }

@@ -72,12 +72,15 @@ static int shared_write(lua_State *L) {
 }
 
 
-/* mem:add(offset, n) -> the new value, atomically (offset multiple of 8). */
+/* mem:add(offset, n) -> the new value, atomically (offset multiple of 8).
+** Like Lua's integers, the sum wraps around: maxinteger + 1 is
+** mininteger. */
 static int shared_add(lua_State *L) {
   Shared *m = checkshared(L);
   _Atomic int64_t *p = slot(L, m, 2);
   int64_t n = (int64_t)luaL_checkinteger(L, 3);
-  lua_pushinteger(L, (lua_Integer)(atomic_fetch_add(p, n) + n));
+  uint64_t sum = (uint64_t)atomic_fetch_add(p, n) + (uint64_t)n;
+  lua_pushinteger(L, (lua_Integer)sum);
   return 1;
 }
 

@@ -78,6 +78,8 @@ static atomic_int deferring;           /* signals outran the last round: let the
                                        ** script run a quantum before the next */
 static int armed_quantum;              /* the hook armed waits out a quantum */
 static double round_began;             /* when the round under way started */
+static double round_limit = -1;        /* ...and when it must stop (-1: never) */
+static double next_limit = -1;         /* the limit of the next round (a timed wait's) */
 static double turn_ends;               /* deferring: the script runs until then */
 static unsigned long ran;              /* trap functions run so far */
 static int replactive;                 /* the REPL owns Ctrl-C by default */
@@ -142,8 +144,11 @@ static void disarm(void) {
 }
 
 
+/* A forked child never writes to its parent's pipe (wake_stale): the
+** byte would wake the parent for nothing, and keep waking it, since the
+** parent does not know it is there. */
 static void wake(void) {
-  if (wakefd[1] >= 0) {
+  if (wakefd[1] >= 0 && !wake_stale) {
     char c = 0;
     ssize_t n = write(wakefd[1], &c, 1);  /* full pipe: already readable */
     (void)n;
@@ -196,10 +201,12 @@ void brood_sig_notify(void) {
 }
 
 
-static void drain(void) {
+/* Empties the wake-up pipe: when a signal may have written to it
+** ('dirty'), or -- 'force' -- when poll found it readable. */
+static void drain(int force) {
   char buf[64];
   if (wakefd[0] < 0 || wake_stale) return;  /* never empty the parent's pipe */
-  if (!atomic_exchange(&dirty, 0)) return;
+  if (!atomic_exchange(&dirty, 0) && !force) return;
   while (read(wakefd[0], buf, sizeof buf) == (ssize_t)sizeof buf) {}
 }
 
@@ -330,6 +337,10 @@ static int dispatch_running(lua_State *L) {
 }
 
 
+/* The longest a round of handlers runs before the interrupted code gets
+** its turn, when signals come faster than their handlers run. */
+#define ROUND_MAX 0.01
+
 /*
 ** One round of handlers, in a C frame of its own: the guard at index 1
 ** is a to-be-closed variable of this frame. (Marking a to-be-closed slot
@@ -344,24 +355,34 @@ static int dispatch_round(lua_State *L) {
   lua_pushthread(L);
   lua_rawseti(L, LUA_REGISTRYINDEX, dispatcher_ref);
   round_began = brood_monotonic();
+  if (round_limit < 0 || round_limit > round_began + ROUND_MAX) round_limit = round_began + ROUND_MAX;
   start_round();
-  while ((signo = next_in_round()) != 0)
+  while ((signo = next_in_round()) != 0) {
     run_action(L, signo);
+    /* time's up (a timed wait's deadline, or ROUND_MAX): the rest of
+    ** the round carries over to the next */
+    if (brood_monotonic() >= round_limit) break;
+  }
   return 0;  /* returning closes the guard: dispatch_done */
 }
 
 
 /*
 ** Runs the pending handlers in L: one round, the signals pending when it
-** starts. A signal arriving while a handler runs is counted, not
-** nested; it runs in the next round, never inside the current handler
-** and never lost. A flood thus cannot starve the interrupted code: it
-** runs on between rounds (see arm).
+** starts -- for at most ROUND_MAX seconds, or until the deadline of the
+** timed wait that runs it. A signal arriving while a handler runs is
+** counted, not nested; it runs in a later round, never inside the
+** current handler and never lost, as do those a round had no time for.
+** A flood thus cannot starve the interrupted code: it runs on between
+** rounds (see arm), and a timed wait ends on time.
 */
 static void dispatch(lua_State *L) {
+  double limit = next_limit;
+  next_limit = -1;
   if (!atomic_exchange(&any, 0)) return;
-  drain();
+  drain(0);
   if (owner == NULL || mainthread(L) != owner || dispatch_running(L)) return;
+  round_limit = limit;
   lua_pushcfunction(L, dispatch_round);
   lua_rawgeti(L, LUA_REGISTRYINDEX, guard_ref);
   lua_call(L, 1, 0);
@@ -701,54 +722,70 @@ void brood_sig_forked(void) {
 ** =======================================================
 */
 
+/* Without a wake-up pipe (no descriptor free to make one), waits are cut
+** into naps of this many seconds, looking for signals between them. */
+#define NAP 0.01
+
 int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) {
   for (;;) {
-    int n = nfds, r, i;
+    int n = nfds, r, i, last = 0, piped;
     struct timespec ts, *tp = NULL;
     /* Handling a signal drains the wake-up pipe, which may also hold the
     ** byte that announced what the caller waits for (a SIGCHLD, a thread
     ** done): so after handling, return and let the caller look again
-    ** before it sleeps. */
+    ** before it sleeps -- unless the deadline has passed. Then a last
+    ** look, without waiting: a flood of signals must not keep a timed
+    ** wait from ending. */
     if (atomic_load(&any)) {
+      next_limit = deadline;  /* the round itself stops at the deadline */
       brood_sig_check(L);
-      return -1;
+      next_limit = -1;
+      if (deadline < 0 || brood_monotonic() < deadline) return -1;
+      last = 1;
     }
     for (i = 0; i < nfds; i++) fds[i].revents = 0;
     if (wake_stale) make_wakefd();
-    if (wakefd[0] >= 0 && !wake_stale) {  /* process-wide: any state may use it */
+    piped = wakefd[0] >= 0 && !wake_stale;
+    if (piped && !last) {  /* process-wide: any state may use it */
       fds[n].fd = wakefd[0];
       fds[n].events = POLLIN;
       fds[n].revents = 0;
       n++;
     }
-    if (deadline >= 0) {
-      double left = deadline - brood_monotonic();
+    if (deadline >= 0 || !piped || last) {
+      double left = last ? 0 : deadline >= 0 ? deadline - brood_monotonic() : NAP;
       if (left < 0) left = 0;
+      if (left > 86400) left = 86400;  /* a far deadline: wait a day, then look again */
+      if (!piped && left > NAP) left = NAP;
       ts.tv_sec = (time_t)left;
       ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
       tp = &ts;
     }
-    atomic_fetch_add(&waiters, 1);
-    if (atomic_load(&any)) {  /* a signal came before we announced ourselves */
-      atomic_fetch_sub(&waiters, 1);
-      continue;
+    if (!last) {
+      atomic_fetch_add(&waiters, 1);
+      if (atomic_load(&any)) {  /* a signal came before we announced ourselves */
+        atomic_fetch_sub(&waiters, 1);
+        continue;
+      }
     }
     r = ppoll(fds, (nfds_t)n, tp, NULL);
-    atomic_fetch_sub(&waiters, 1);
+    if (!last) atomic_fetch_sub(&waiters, 1);
     if (r < 0) {
-      if (errno == EINTR) continue;
-      return brood_syserror(L, "poll");
+      if (errno != EINTR) return brood_syserror(L, "poll");
+      if (last) return 0;
+      continue;
     }
     if (n > nfds && fds[nfds].revents) {  /* the wake-up pipe */
       r--;
-      drain();
+      drain(1);
       if (r == 0) {
         brood_sig_check(L);
         return -1;
       }
     }
     if (r > 0) return r;
-    if (deadline >= 0 && brood_monotonic() >= deadline) return 0;
+    if (last || (deadline >= 0 && brood_monotonic() >= deadline)) return 0;
+    if (!piped) return -1;  /* a nap is over: the caller looks again */
   }
 }
 

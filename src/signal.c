@@ -73,7 +73,7 @@ static int signumber(const char *name) {
     if (name[5] == '\0') return base;
     if (name[5] != '+' && name[5] != '-') return -1;
     off = strtol(name + 5, &end, 10);
-    if (*end != '\0' || end == name + 6) return -1;
+    if (*end != '\0' || end == name + 6 || off < -NSIG || off > NSIG) return -1;
     if (base + off < SIGRTMIN || base + off > SIGRTMAX) return -1;
     return (int)(base + off);
   }
@@ -86,15 +86,15 @@ int brood_checksignal(lua_State *L, int arg, int *negative) {
   if (negative) *negative = 0;
   if (lua_type(L, arg) == LUA_TNUMBER) {
     lua_Integer n = luaL_checkinteger(L, arg);
-    if (n < 0 && negative) {
+    luaL_argcheck(L, n > -NSIG && n < NSIG && (n >= 0 || negative), arg, "invalid signal number");
+    if (n < 0) {
       *negative = 1;
       n = -n;
     }
-    luaL_argcheck(L, n >= 0 && n < NSIG, arg, "invalid signal number");
     return (int)n;
   }
   else {
-    const char *name = luaL_checkstring(L, arg);
+    const char *name = brood_checkcstring(L, arg, "signal name");
     if (negative && name[0] == '-') {
       *negative = 1;
       name++;
@@ -322,12 +322,7 @@ static int signal_signame(lua_State *L) {
 */
 static int signal_pause(lua_State *L) {
   static unsigned long seen;
-  double deadline = -1;
-  if (!lua_isnoneornil(L, 1)) {
-    lua_Number t = luaL_checknumber(L, 1);
-    luaL_argcheck(L, t >= 0, 1, "timeout must not be negative");
-    deadline = brood_monotonic() + t;
-  }
+  double deadline = brood_deadline(brood_opttimeout(L, 1));
   brood_checknargs(L, 1);
   brood_sig_activate(L);
   for (;;) {

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -154,7 +155,7 @@ static int listen_on(lua_State *L, struct addrinfo *res, int backlog, const char
 ** which. SO_REUSEADDR is set, so a restarted server can bind at once.
 */
 static int socket_tcp_server(lua_State *L) {
-  const char *host = luaL_optstring(L, 1, "0.0.0.0");
+  const char *host = brood_optcstring(L, 1, "0.0.0.0", "host");
   char port[16], what[300];
   int backlog = brood_optint(L, 3, SOMAXCONN);
   checkport(L, 2, port, sizeof port);
@@ -184,18 +185,14 @@ static int finish_connect(lua_State *L, int fd, double deadline) {
 */
 static int socket_tcp_connect(lua_State *L) {
   typedef struct { int family, type, proto; socklen_t len; struct sockaddr_storage addr; } Addr;
-  const char *host = luaL_checkstring(L, 1);
+  const char *host = brood_checkcstring(L, 1, "host");
   char port[16], what[300];
-  double deadline = -1;
+  double deadline;
   struct addrinfo *res, *ai;
   Addr *addrs;
   int n = 0, i, err = ECONNREFUSED;
   checkport(L, 2, port, sizeof port);
-  if (!lua_isnoneornil(L, 3)) {
-    lua_Number t = luaL_checknumber(L, 3);
-    luaL_argcheck(L, t >= 0, 3, "timeout must not be negative");
-    deadline = brood_monotonic() + t;
-  }
+  deadline = brood_deadline(brood_opttimeout(L, 3));
   snprintf(what, sizeof what, "%s:%s", host, port);
   /* The addresses go into memory Lua owns, and each attempt's socket is
   ** an IO object from the start: a trap handler that raises while we
@@ -235,7 +232,8 @@ static int socket_tcp_connect(lua_State *L) {
 
 static socklen_t unixaddr(lua_State *L, int arg, struct sockaddr_un *sun) {
   size_t len;
-  const char *path = luaL_checklstring(L, arg, &len);
+  const char *path = brood_checkcstring(L, arg, "path");
+  len = strlen(path);
   luaL_argcheck(L, len > 0 && len < sizeof sun->sun_path, arg, "path too long (or empty)");
   memset(sun, 0, sizeof *sun);
   sun->sun_family = AF_UNIX;
@@ -288,9 +286,9 @@ static int socket_unix_connect(lua_State *L) {
 ** =======================================================
 */
 
+/* Message flags: Socket.MSG_* values or'ed together. */
 static int checkflags(lua_State *L, int arg) {
-  lua_Integer f = luaL_optinteger(L, arg, 0);
-  return (int)f;
+  return lua_isnoneornil(L, arg) ? 0 : (int)brood_checkrange(L, arg, 0, INT_MAX, "flags");
 }
 
 
@@ -438,7 +436,7 @@ static int sock_send_io(lua_State *L) {
   else {
     luaL_Stream *f = luaL_testudata(L, 2, LUA_FILEHANDLE);
     if (f && f->closef) fd = fileno(f->f);
-    else fd = brood_checkint(L, 2);
+    else fd = brood_checkfd(L, 2);
   }
   memset(&msg, 0, sizeof msg);
   memset(&u, 0, sizeof u);

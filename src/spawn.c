@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <poll.h>
@@ -317,6 +318,24 @@ static int openfile(lua_State *L, int holder, const char *path, int flags, mode_
 }
 
 
+/* The permissions of a created redirect file (default 0644): 0-4095
+** or an octal string ("600"). */
+static mode_t fileperm(lua_State *L, int idx, int arg) {
+  if (lua_isnil(L, idx)) return 0644;
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    const char *s = brood_tocstring(L, idx, arg, "redirect permissions");
+    char *end;
+    long v = strtol(s, &end, 8);
+    if (*s && !*end && v >= 0 && v <= 07777) return (mode_t)v;
+  }
+  else if (lua_isinteger(L, idx)) {
+    lua_Integer v = lua_tointeger(L, idx);
+    if (v >= 0 && v <= 07777) return (mode_t)v;
+  }
+  return (mode_t)luaL_argerror(L, arg, "redirect permissions must be 0-4095 or an octal string such as \"600\"");
+}
+
+
 static int modeflags(lua_State *L, int arg, const char *m) {
   int plus = strchr(m, '+') != NULL;
   switch (m[0]) {
@@ -341,7 +360,10 @@ static void addredirect(lua_State *L, Plan *p, int max, int child, int holder, i
     if (strcmp(s, "close") == 0) r->kind = R_CLOSE;
     else if (strcmp(s, "in") == 0 || strcmp(s, "out") == 0 || strcmp(s, "err") == 0)
       r->src = s[0] == 'i' ? 0 : s[0] == 'o' ? 1 : 2;  /* ours, as Ruby's :out */
-    else r->src = openfile(L, holder, s, child == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    else {
+      brood_tocstring(L, v, arg, "redirect path");
+      r->src = openfile(L, holder, s, child == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
   }
   else if (lua_istable(L, v) && !brood_io_test(L, v)) {
     lua_rawgeti(L, v, 1);
@@ -353,13 +375,11 @@ static void addredirect(lua_State *L, Plan *p, int max, int child, int holder, i
       lua_pop(L, 2);
     }
     else {
-      const char *path = luaL_checkstring(L, -1), *mode;
-      lua_Integer perm;
+      const char *path = brood_tocstring(L, -1, arg, "redirect path"), *mode;
       lua_rawgeti(L, v, 2);
-      mode = luaL_optstring(L, -1, child == 0 ? "r" : "w");
+      mode = lua_isnil(L, -1) ? (child == 0 ? "r" : "w") : brood_tocstring(L, -1, arg, "redirect mode");
       lua_rawgeti(L, v, 3);
-      perm = luaL_optinteger(L, -1, 0644);
-      r->src = openfile(L, holder, path, modeflags(L, arg, mode), (mode_t)perm);
+      r->src = openfile(L, holder, path, modeflags(L, arg, mode), fileperm(L, -1, arg));
       lua_pop(L, 3);
     }
   }
@@ -381,17 +401,18 @@ static int checkbool(lua_State *L, int idx, const char *key, int arg) {
 }
 
 
-/* Reads the options table at 'opts' into p. */
-static void readoptions(lua_State *L, Plan *p, int opts, int holder, int maxredir,
+/* Reads the options table at 'opts' into p; errors name argument
+** 'optarg'. */
+static void readoptions(lua_State *L, Plan *p, int opts, int optarg, int holder, int maxredir,
                         const char **argv0, int *unsetenv_others) {
   lua_pushnil(L);
   while (lua_next(L, opts)) {
     int child = -2, k = lua_absindex(L, -2);
-    const char *key = lua_type(L, k) == LUA_TSTRING ? lua_tostring(L, k) : NULL;
-    if (key && strcmp(key, "chdir") == 0) p->chdir = luaL_checkstring(L, -1);
+    const char *key = lua_type(L, k) == LUA_TSTRING ? brood_tocstring(L, k, optarg, "option name") : NULL;
+    if (key && strcmp(key, "chdir") == 0) p->chdir = brood_tocstring(L, -1, optarg, "option 'chdir'");
     else if (key && strcmp(key, "umask") == 0) {
       if (lua_type(L, -1) == LUA_TSTRING) {  /* "027": octal, as Lua has no 0o literal */
-        const char *s = lua_tostring(L, -1);
+        const char *s = brood_tocstring(L, -1, optarg, "option 'umask'");
         char *end;
         long m = strtol(s, &end, 8);
         p->umask = (*s && !*end && m >= 0 && m <= 0777) ? (int)m : -2;
@@ -401,45 +422,47 @@ static void readoptions(lua_State *L, Plan *p, int opts, int holder, int maxredi
         p->umask = m >= 0 && m <= 0777 ? (int)m : -2;
       }
       else p->umask = -2;
-      if (p->umask < 0) luaL_argerror(L, opts, "umask must be 0-511 or an octal string such as \"027\"");
+      if (p->umask < 0) luaL_argerror(L, optarg, "umask must be 0-511 or an octal string such as \"027\"");
     }
     else if (key && strcmp(key, "pgroup") == 0) {
       if (lua_isboolean(L, -1)) p->pgroup = lua_toboolean(L, -1) ? 0 : -1;
-      else p->pgroup = brood_checkint(L, -1);
+      else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 && lua_tointeger(L, -1) <= INT_MAX)
+        p->pgroup = (int)lua_tointeger(L, -1);
+      else luaL_argerror(L, optarg, "option 'pgroup' must be a boolean or a process group id");
     }
     else if (key && strcmp(key, "new_pgroup") == 0) {
-      if (checkbool(L, -1, key, opts)) p->pgroup = 0;
+      if (checkbool(L, -1, key, optarg)) p->pgroup = 0;
     }
-    else if (key && strcmp(key, "setsid") == 0) p->setsid = checkbool(L, -1, key, opts);
-    else if (key && strcmp(key, "close_others") == 0) p->close_others = checkbool(L, -1, key, opts);
-    else if (key && strcmp(key, "unsetenv_others") == 0) *unsetenv_others = checkbool(L, -1, key, opts);
-    else if (key && strcmp(key, "argv0") == 0) *argv0 = luaL_checkstring(L, -1);
+    else if (key && strcmp(key, "setsid") == 0) p->setsid = checkbool(L, -1, key, optarg);
+    else if (key && strcmp(key, "close_others") == 0) p->close_others = checkbool(L, -1, key, optarg);
+    else if (key && strcmp(key, "unsetenv_others") == 0) *unsetenv_others = checkbool(L, -1, key, optarg);
+    else if (key && strcmp(key, "argv0") == 0) *argv0 = brood_tocstring(L, -1, optarg, "option 'argv0'");
     else if (key && strncmp(key, "rlimit_", 7) == 0) {
       int res;
       char name[32];
       size_t j;
-      if (p->nrlimit >= MAX_RLIMITS) luaL_argerror(L, opts, "too many rlimits");
+      if (p->nrlimit >= MAX_RLIMITS) luaL_argerror(L, optarg, "too many rlimits");
       for (j = 0; key[7 + j] && j < sizeof name - 1; j++) name[j] = (char)toupper((unsigned char)key[7 + j]);
       name[j] = '\0';
       res = brood_rlimit_lookup(name);
       if (res < 0) {
         lua_pushfstring(L, "unknown option '%s'", key);
-        luaL_argerror(L, opts, lua_tostring(L, -1));
+        luaL_argerror(L, optarg, lua_tostring(L, -1));
       }
       p->rlimits[p->nrlimit].res = res;
       if (lua_istable(L, -1)) {
         if (lua_rawlen(L, -1) != 2) {
           lua_pushfstring(L, "option '%s' must be a limit or {soft, hard}", key);
-          luaL_argerror(L, opts, lua_tostring(L, -1));
+          luaL_argerror(L, optarg, lua_tostring(L, -1));
         }
         lua_rawgeti(L, -1, 1);
-        p->rlimits[p->nrlimit].rl.rlim_cur = brood_rlimit_value(L, lua_gettop(L), opts);
+        p->rlimits[p->nrlimit].rl.rlim_cur = brood_rlimit_value(L, lua_gettop(L), optarg);
         lua_rawgeti(L, -2, 2);
-        p->rlimits[p->nrlimit].rl.rlim_max = brood_rlimit_value(L, lua_gettop(L), opts);
+        p->rlimits[p->nrlimit].rl.rlim_max = brood_rlimit_value(L, lua_gettop(L), optarg);
         lua_pop(L, 2);
       }
       else {
-        rlim_t v = brood_rlimit_value(L, lua_gettop(L), opts);
+        rlim_t v = brood_rlimit_value(L, lua_gettop(L), optarg);
         p->rlimits[p->nrlimit].rl.rlim_cur = p->rlimits[p->nrlimit].rl.rlim_max = v;
       }
       p->nrlimit++;
@@ -448,22 +471,22 @@ static void readoptions(lua_State *L, Plan *p, int opts, int holder, int maxredi
       lua_Integer i, n = (lua_Integer)lua_rawlen(L, k);
       for (i = 1; i <= n; i++) {
         lua_rawgeti(L, k, i);
-        child = childfd(L, -1, opts);
+        child = childfd(L, -1, optarg);
         lua_pop(L, 1);
-        if (child < 0) luaL_argerror(L, opts, "bad redirect key");
+        if (child < 0) luaL_argerror(L, optarg, "bad redirect key");
         lua_pushvalue(L, -1);
-        addredirect(L, p, maxredir, child, holder, opts);
+        addredirect(L, p, maxredir, child, holder, optarg);
         lua_pop(L, 1);
       }
     }
-    else if ((child = childfd(L, k, opts)) >= 0) {
+    else if ((child = childfd(L, k, optarg)) >= 0) {
       lua_pushvalue(L, -1);
-      addredirect(L, p, maxredir, child, holder, opts);
+      addredirect(L, p, maxredir, child, holder, optarg);
       lua_pop(L, 1);
     }
     else {
       lua_pushfstring(L, "unknown option '%s'", key ? key : luaL_typename(L, k));
-      luaL_argerror(L, opts, lua_tostring(L, -1));
+      luaL_argerror(L, optarg, lua_tostring(L, -1));
     }
     lua_pop(L, 1);
   }
@@ -472,7 +495,7 @@ static void readoptions(lua_State *L, Plan *p, int opts, int holder, int maxredi
 
 /* Builds envp: the environment (or nothing, with unsetenv_others)
 ** changed by the env table at 'env' (0: none). Returns PATH's value. */
-static char **buildenv(lua_State *L, int env, int unsetenv_others, int holder,
+static char **buildenv(lua_State *L, int env, int envarg, int unsetenv_others, int holder,
                        const char **pathvar) {
   int t, n = 0;
   char **e;
@@ -492,14 +515,18 @@ static char **buildenv(lua_State *L, int env, int unsetenv_others, int holder,
   if (env) {
     lua_pushnil(L);
     while (lua_next(L, env)) {
-      const char *name = lua_tostring(L, -2);
-      if (lua_type(L, -2) != LUA_TSTRING || !name[0] || strchr(name, '='))
-        luaL_error(L, "bad environment variable name in the env table");
+      const char *name = lua_type(L, -2) == LUA_TSTRING
+                       ? brood_tocstring(L, -2, envarg, "environment variable name") : NULL;
+      if (name == NULL || !name[0] || strchr(name, '='))
+        luaL_argerror(L, envarg, "environment variable names must be non-empty strings without '='");
       lua_pushvalue(L, -2);
       if (lua_type(L, -2) == LUA_TBOOLEAN && !lua_toboolean(L, -2)) lua_pushnil(L);
       else if (lua_type(L, -2) == LUA_TSTRING || lua_type(L, -2) == LUA_TNUMBER)
-        lua_pushfstring(L, "%s=%s", name, lua_tostring(L, -2));
-      else luaL_error(L, "env value for '%s' must be a string or false", name);
+        lua_pushfstring(L, "%s=%s", name, brood_tocstring(L, -2, envarg, "environment value"));
+      else {
+        lua_pushfstring(L, "value of '%s' must be a string or false", name);
+        luaL_argerror(L, envarg, lua_tostring(L, -1));
+      }
       lua_rawset(L, t);
       lua_pop(L, 1);
     }
@@ -546,7 +573,13 @@ static int holder_close(lua_State *L) {
 }
 
 
-static Plan *makeplan(lua_State *L, int first) {
+/*
+** Errors about the command's pieces name argument 'cmdarg' and those
+** about the options 'optarg' when they are not 0 (IO.popen passes the
+** command as one table, and builds the options table it hands on);
+** otherwise each names its own stack slot, as spawn's arguments.
+*/
+static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
   int top = lua_gettop(L), env = 0, opts = 0, holder, argvt, nargs, i, unsetenv_others = 0;
   int maxredir = 64;
   const char *argv0 = NULL, *prog, *pathvar;
@@ -559,7 +592,7 @@ static Plan *makeplan(lua_State *L, int first) {
   if (env) lua_pop(L, 1);
   else if (first <= top && lua_istable(L, first)) lua_pop(L, 1);
   if (top > first && lua_istable(L, top)) opts = top--;
-  luaL_argcheck(L, first <= top, first, "command expected");
+  luaL_argcheck(L, first <= top, cmdarg ? cmdarg : first, "command expected");
   p = lua_newuserdatauv(L, sizeof(Plan) + sizeof(Redirect) * (size_t)maxredir, 0);
   memset(p, 0, sizeof *p);
   p->redir = (Redirect *)(void *)(p + 1);
@@ -584,11 +617,14 @@ static Plan *makeplan(lua_State *L, int first) {
   lua_toclose(L, holder);  /* files opened for redirects: closed on any error */
   lua_newtable(L);
   argvt = lua_gettop(L);
-  if (opts) readoptions(L, p, opts, holder, maxredir, &argv0, &unsetenv_others);
+  if (opts) readoptions(L, p, opts, optarg ? optarg : opts, holder, maxredir, &argv0,
+                        &unsetenv_others);
   /* the command */
   if (lua_istable(L, first)) {  /* {path, argv0} */
     if (lua_rawgeti(L, first, 1) != LUA_TSTRING || lua_rawgeti(L, first, 2) != LUA_TSTRING)
-      luaL_argerror(L, first, "{program, argv0} expected");
+      luaL_argerror(L, cmdarg ? cmdarg : first, "{program, argv0} expected");
+    brood_tocstring(L, -2, cmdarg ? cmdarg : first, "program");
+    brood_tocstring(L, -1, cmdarg ? cmdarg : first, "argv0");
     if (!argv0) argv0 = lua_tostring(L, -1);
     append(L, holder);
     prog = lua_tostring(L, -1);
@@ -596,13 +632,13 @@ static Plan *makeplan(lua_State *L, int first) {
     lua_pushstring(L, prog);
     append(L, argvt);
     for (i = first + 1; i <= top; i++) {
-      luaL_checkstring(L, i);
+      brood_tocstring(L, i, cmdarg ? cmdarg : i, "argument");
       lua_pushvalue(L, i);
       append(L, argvt);
     }
   }
   else if (first == top) {  /* one string */
-    const char *cmd = luaL_checkstring(L, first);
+    const char *cmd = brood_tocstring(L, first, cmdarg ? cmdarg : first, "command");
     if (needs_shell(cmd)) {
       lua_pushliteral(L, "/bin/sh");
       append(L, argvt);
@@ -623,12 +659,12 @@ static Plan *makeplan(lua_State *L, int first) {
         append(L, argvt);
         s += n;
       }
-      luaL_argcheck(L, lua_rawlen(L, argvt) > 0, first, "empty command");
+      luaL_argcheck(L, lua_rawlen(L, argvt) > 0, cmdarg ? cmdarg : first, "empty command");
     }
   }
   else {
     for (i = first; i <= top; i++) {
-      luaL_checkstring(L, i);
+      brood_tocstring(L, i, cmdarg ? cmdarg : i, "argument");
       lua_pushvalue(L, i);
       append(L, argvt);
     }
@@ -637,7 +673,7 @@ static Plan *makeplan(lua_State *L, int first) {
   lua_rawgeti(L, argvt, 1);
   prog = lua_tostring(L, -1);
   lua_pop(L, 1);
-  p->envp = buildenv(L, env, unsetenv_others, holder, &pathvar);
+  p->envp = buildenv(L, env, cmdarg ? cmdarg : env, unsetenv_others, holder, &pathvar);
   p->path = findprog(L, prog, pathvar);
   append(L, holder);
   if (argv0) {
@@ -734,8 +770,33 @@ static const char *subjectof(const Plan *p) {
 ** unsetenv_others, argv0.
 */
 static int process_spawn(lua_State *L) {
-  Plan *p = makeplan(L, 1);
+  Plan *p = makeplan(L, 1, 0, 0);
   pid_t pid = launch(L, p, subjectof(p));
+  lua_closeslot(L, lua_gettop(L));  /* the redirect files */
+  lua_pushinteger(L, pid);
+  return 1;
+}
+
+
+/*
+** brood._core.spawn(pids, [env,] command...[, options]) -> pid: as
+** Process.spawn, and the pid is also stored at the end of the table
+** 'pids' before the call returns -- a trap handler that raises at the
+** return cannot make brood's own callers lose the child. (The slot is
+** made before the launch, so storing the pid allocates nothing.)
+*/
+int brood_core_spawn(lua_State *L) {
+  lua_Integer slot;
+  Plan *p;
+  pid_t pid;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  slot = (lua_Integer)lua_rawlen(L, 1) + 1;
+  lua_pushboolean(L, 0);
+  lua_rawseti(L, 1, slot);
+  p = makeplan(L, 2, 0, 0);
+  pid = launch(L, p, subjectof(p));
+  lua_pushinteger(L, pid);
+  lua_rawseti(L, 1, slot);
   lua_closeslot(L, lua_gettop(L));  /* the redirect files */
   lua_pushinteger(L, pid);
   return 1;
@@ -749,7 +810,7 @@ static int process_spawn(lua_State *L) {
 ** are applied to this process on the way.
 */
 static int process_exec(lua_State *L) {
-  Plan *p = makeplan(L, 1);
+  Plan *p = makeplan(L, 1, 0, 0);
   sigset_t all;
   brood_io_flushall();
   sigfillset(&all);
@@ -802,15 +863,15 @@ static int popen_close(lua_State *L, brood_IO *io) {
 */
 static int io_popen(lua_State *L) {
   int nargs = lua_gettop(L), fnidx = 0, optsidx = 0, i, o, first;
-  int reading, writing, rp[2] = {-1, -1}, wp[2] = {-1, -1}, childout = 0, childin = 0, obj, flags;
+  int reading, writing, fds[2], ours = 0, oursw = 0, childout = 0, childin = 0, obj, flags;
   const char *mode = "r";
   Plan *p;
-  brood_IO *io, *tmp;
+  brood_IO *io;
   pid_t pid;
   if (nargs >= 2 && lua_isfunction(L, nargs)) fnidx = nargs;
   for (i = 2; i <= nargs; i++) {
     if (i == fnidx) continue;
-    if (lua_type(L, i) == LUA_TSTRING) mode = lua_tostring(L, i);
+    if (lua_type(L, i) == LUA_TSTRING) mode = brood_checkcstring(L, i, "mode");
     else if (lua_istable(L, i)) optsidx = i;
     else luaL_argerror(L, i, "mode, options or function expected");
   }
@@ -819,25 +880,29 @@ static int io_popen(lua_State *L) {
   reading = mode[0] == 'r';
   writing = mode[0] == 'w' || mode[1] == '+';
   flags = (reading ? BROOD_IO_READ : 0) | (writing ? BROOD_IO_WRITE : 0);
-  if (!lua_istable(L, 1)) luaL_checkstring(L, 1);
-  /* pipes, each end owned by an IO object at once: no leak on any error */
-  if (reading && pipe2(rp, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
-  /* every end is to-be-closed: an error anywhere below closes them all;
-  ** on success ours moves to a new object (below) */
+  if (!lua_istable(L, 1)) brood_checkcstring(L, 1, "command");
+  /* Pipes: each end is a to-be-closed IO object as soon as it exists, so
+  ** an error anywhere below (EMFILE for the second pipe, a bad option, a
+  ** program not found) closes every one; on success ours move to the
+  ** object returned. */
   if (reading) {
-    brood_io_new(L, rp[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
+    if (pipe2(fds, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
+    brood_io_new(L, fds[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
+    ours = lua_gettop(L);
+    lua_toclose(L, ours);
+    brood_io_new(L, fds[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
     childout = lua_gettop(L);
     lua_toclose(L, childout);
   }
-  if (writing && pipe2(wp, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
   if (writing) {
-    brood_io_new(L, wp[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
+    if (pipe2(fds, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
+    brood_io_new(L, fds[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
+    oursw = lua_gettop(L);
+    lua_toclose(L, oursw);
+    brood_io_new(L, fds[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
     childin = lua_gettop(L);
     lua_toclose(L, childin);
   }
-  tmp = brood_io_new(L, reading ? rp[0] : wp[1], flags, BROOD_KIND_PIPE, 1);
-  if (reading && writing) tmp->pfd = wp[1];
-  lua_toclose(L, lua_gettop(L));
   /* the options: the caller's, plus the redirects to our pipes */
   lua_newtable(L);
   o = lua_gettop(L);
@@ -862,19 +927,31 @@ static int io_popen(lua_State *L) {
   if (lua_istable(L, 1)) {
     lua_Integer n = (lua_Integer)lua_rawlen(L, 1), k;
     luaL_argcheck(L, n > 0, 1, "empty command");
+    luaL_argcheck(L, n < 100000, 1, "command too long");
     luaL_checkstack(L, (int)n + 8, "command too long");
     for (k = 1; k <= n; k++) lua_rawgeti(L, 1, k);
   }
   else lua_pushvalue(L, 1);
   lua_pushvalue(L, o);
-  p = makeplan(L, first);
+  p = makeplan(L, first, 1, optsidx ? optsidx : 1);
   pid = launch(L, p, subjectof(p));
   if (childout) brood_io_close(L, childout);  /* the child has its copies */
   if (childin) brood_io_close(L, childin);
   lua_closeslot(L, lua_gettop(L));  /* the redirect files */
-  io = brood_io_new(L, tmp->fd, flags, BROOD_KIND_PIPE, 1);
-  io->pfd = tmp->pfd;
-  tmp->fd = tmp->pfd = -1;
+  /* the object returned takes our ends over: made first (inert), so
+  ** that no error can come between handing the descriptors over */
+  io = brood_io_new(L, -1, flags, BROOD_KIND_PIPE, 1);
+  if (ours) {
+    brood_IO *r = lua_touserdata(L, ours);
+    io->fd = r->fd;
+    r->fd = -1;
+  }
+  if (oursw) {
+    brood_IO *w = lua_touserdata(L, oursw);
+    if (io->fd < 0) io->fd = w->fd;
+    else io->pfd = w->fd;
+    w->fd = -1;
+  }
   io->pid = pid;
   obj = lua_gettop(L);
   if (!fnidx) return 1;

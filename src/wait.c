@@ -3,6 +3,7 @@
 ** Process::Status), Process.last_status and Process.detach.
 */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -254,7 +255,7 @@ static int checkflags(lua_State *L, int arg) {
 
 /* Common body of wait/wait2: pid (default -1), flags (default 0). */
 static int dowait(lua_State *L, int with_status) {
-  pid_t pid = (pid_t)luaL_optinteger(L, 1, -1);
+  pid_t pid = brood_optpid(L, 1, -1);
   int flags = checkflags(L, 2);
   int raw = 0;
   pid_t r;
@@ -370,14 +371,13 @@ static void *waiter_main(void *arg) {
 /* Process.detach(pid) -> handle (handle.pid, handle:join([timeout]),
 ** handle:alive()). */
 static int process_detach(lua_State *L) {
-  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  pid_t pid = (pid_t)brood_checkrange(L, 1, 1, INT_MAX, "pid");
   Waiter *h;
   struct waiter *w;
   pthread_attr_t attr;
   pthread_t tid;
   sigset_t all, old;
   int err;
-  luaL_argcheck(L, pid > 0, 1, "pid must be positive");
   brood_checknargs(L, 1);
   h = lua_newuserdatauv(L, sizeof(Waiter), 0);  /* inert until filled */
   h->w = NULL;
@@ -424,12 +424,7 @@ static Waiter *checkwaiter(lua_State *L) {
 static int waiter_join(lua_State *L) {
   Waiter *h = checkwaiter(L);
   struct waiter *w = h->w;
-  double deadline = -1;
-  if (!lua_isnoneornil(L, 2)) {
-    lua_Number t = luaL_checknumber(L, 2);
-    luaL_argcheck(L, t >= 0, 2, "timeout must not be negative");
-    deadline = brood_monotonic() + t;
-  }
+  double deadline = brood_deadline(brood_opttimeout(L, 2));
   if (w->creator != getpid()) return brood_raise(L, "waitpid", NULL, ECHILD);
   while (!atomic_load(&w->done)) {
     int r = brood_sig_wait(L, -1, 0, deadline);
@@ -498,12 +493,11 @@ static const luaL_Reg waiter_meta[] = {
 ** the signal pipe, so trap handlers run; falls back to WNOHANG polls.
 */
 static int core_wait_timeout(lua_State *L) {
-  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
-  double deadline = brood_monotonic() + luaL_checknumber(L, 2);
+  pid_t pid = (pid_t)brood_checkrange(L, 1, 1, INT_MAX, "pid");
+  double deadline = (luaL_checknumber(L, 2), brood_deadline(brood_opttimeout(L, 2)));
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), raw, holder = 0;
   double nap = 0.001;
   if (pidfd >= 0) {  /* owned by an IO object: a raising handler cannot leak it */
-    fcntl(pidfd, F_SETFD, FD_CLOEXEC);
     brood_io_new(L, pidfd, BROOD_IO_READ, BROOD_KIND_OTHER, 1);
     holder = lua_gettop(L);
   }
@@ -511,7 +505,7 @@ static int core_wait_timeout(lua_State *L) {
     pid_t r = waitpid(pid, &raw, WNOHANG);
     if (r == pid) break;
     if (r < 0 && errno != EINTR) brood_syserror(L, "waitpid");
-    if (brood_monotonic() >= deadline) {
+    if (deadline >= 0 && brood_monotonic() >= deadline) {
       if (holder) brood_io_close(L, holder);
       lua_pushnil(L);
       return 1;
@@ -519,7 +513,7 @@ static int core_wait_timeout(lua_State *L) {
     if (pidfd >= 0) brood_sig_wait(L, pidfd, POLLIN, deadline);
     else {
       double until = brood_monotonic() + nap;
-      brood_sig_wait(L, -1, 0, until < deadline ? until : deadline);
+      brood_sig_wait(L, -1, 0, deadline >= 0 && deadline < until ? deadline : until);
       if (nap < 0.05) nap *= 2;
     }
   }
@@ -541,6 +535,7 @@ static int core_error(lua_State *L) {
 
 
 static const luaL_Reg core_funcs[] = {
+  {"spawn", brood_core_spawn},
   {"wait_timeout", core_wait_timeout},
   {"error", core_error},
   {NULL, NULL}

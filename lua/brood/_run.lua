@@ -18,15 +18,54 @@ local function now()
   return Process.clock_gettime("MONOTONIC")
 end
 
+local has_debug, debug = pcall(require, "debug")
+
+-- The level, as error() counts from the function that calls this one's
+-- caller, of the first function outside brood's own Lua modules and C
+-- functions: the user's code, where an argument error belongs.
+local function user_level()
+  if not has_debug then return 0 end
+  local level = 3
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info then return 0 end
+    if info.what ~= "C" and not info.short_src:match("brood/[%w_]+%.lua$") then
+      return level - 1
+    end
+    level = level + 1
+  end
+end
+
+--- Raises "bad argument #n to 'fname' (msg)" at the user's line, as if
+-- fname were the C function the user called.
+function M.argerror(fname, n, msg)
+  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), user_level())
+end
+
+--- Raises again an error from Process.spawn as fname's: error objects
+-- unchanged; messages without brood's own position, naming fname and,
+-- through 'map' (spawn's argument number -> the caller's), the
+-- argument the user gave.
+function M.reraise(err, fname, map)
+  -- only spawn's own argument errors carry brood's position: anything
+  -- else (a trap handler's error raised on the way) goes on untouched
+  local n, rest = type(err) == "string" and
+    err:match("^[^:\n]*brood/[%w_]+%.lua:%d+: bad argument #(%d+) to '[^']*' (.*)$")
+  if not n then error(err, 0) end
+  n = tonumber(n)
+  error(("bad argument #%d to '%s' %s"):format(map and map(n) or n, fname, rest), user_level())
+end
+
 --- Splits ([env,] command...[, options]) into the command (a packed
--- list, env included), spawn's options and brood's own.
-function M.args(...)
+-- list, env included), spawn's options and brood's own; fname names the
+-- function the user called, for errors.
+function M.args(fname, ...)
   local n = select("#", ...)
   local a = {...}
   local opts, extra = {}, {}
   local last = a[n]
-  if n >= 2 and type(last) == "table" and last[1] == nil then
-    for k, v in pairs(last) do
+  if n >= 2 and type(last) == "table" and rawget(last, 1) == nil then
+    for k, v in next, last do
       if type(k) == "string" and EXTRA[k] then extra[k] = v else opts[k] = v end
     end
     n = n - 1
@@ -35,10 +74,11 @@ function M.args(...)
   for i = 1, n do cmd[i] = a[i] end
   if extra.stdin_data ~= nil and extra.input == nil then extra.input = extra.stdin_data end
   if extra.input ~= nil and type(extra.input) ~= "string" then
-    error("input must be a string", 3)
+    M.argerror(fname, n + 1, "option 'input' must be a string")
   end
-  if extra.timeout ~= nil and (type(extra.timeout) ~= "number" or extra.timeout < 0) then
-    error("timeout must be a number of seconds", 3)
+  local t = extra.timeout
+  if t ~= nil and (type(t) ~= "number" or t ~= t or t < 0) then
+    M.argerror(fname, n + 1, "option 'timeout' must be a number of seconds")
   end
   return cmd, opts, extra
 end
@@ -56,13 +96,19 @@ function M.describe(cmd)
   return table.concat(parts, " ")
 end
 
---- Process.spawn with the command and options.
-function M.spawn(cmd, opts)
-  local t = {}
-  for i = 1, cmd.n do t[i] = cmd[i] end
-  t[cmd.n + 1] = opts
-  return Process.spawn(table.unpack(t, 1, cmd.n + 1))
+--- Process.spawn with the command and options; the pid is also
+-- appended to 'pids' before the call returns (see M.guard). Errors
+-- number the arguments as the command and options came.
+function M.spawn(pids, cmd, opts)
+  local t = {pids}
+  for i = 1, cmd.n do t[i + 1] = cmd[i] end
+  t[cmd.n + 2] = opts
+  return core.spawn(table.unpack(t, 1, cmd.n + 2))
 end
+
+-- spawn's argument numbers through core.spawn, which takes pids first
+local function shifted(k) return k - 1 end
+M.shifted = shifted
 
 -- Whom a timeout signals: the whole group when the child leads one.
 local function target(pid, opts)
@@ -167,6 +213,7 @@ end
 
 --- After a run: the timeout error, or the check error, or nothing.
 function M.verdict(fname, cmd, extra, status, killed, out, err)
+  fname = fname:match("[^.]+$")  -- the error's syscall: "capture3"
   if killed then
     error(core.error{
       errno = "ETIMEDOUT", code = 110, syscall = fname, subject = M.describe(cmd),
@@ -188,13 +235,20 @@ local function deadline_of(extra)
   return extra.timeout and now() + extra.timeout
 end
 
+local function closeall(list)
+  for _, x in ipairs(list) do x:close() end
+end
+
 --- Redirects the named streams of 'opts' ("in", "out", "err", or
 -- "out+err" for both on one pipe) to new pipes. Returns our ends (the
--- writer for "in", readers otherwise), in order, and the child's ends.
-function M.pipes(opts, streams)
+-- writer for "in", readers otherwise), in order, and the child's ends;
+-- every end is also added to 'ends' as soon as it exists (M.guard
+-- closes them if anything raises).
+function M.pipes(opts, streams, ends)
   local ours, theirs = {}, {}
   for _, s in ipairs(streams) do
     local r, w = IO.pipe()
+    ends[#ends + 1], ends[#ends + 2] = r, w
     if s == "in" then
       opts["in"] = r
       ours[#ours + 1], theirs[#theirs + 1] = w, r
@@ -206,32 +260,55 @@ function M.pipes(opts, streams)
   return ours, theirs
 end
 
---- Spawns with the pipes of M.pipes: the child's ends are closed here
--- in any case, ours too if the command cannot run (which raises).
-function M.launch(cmd, opts, ours, theirs)
-  local ok, pid = pcall(M.spawn, cmd, opts)
-  for _, t in ipairs(theirs) do t:close() end
-  if not ok then
-    for _, o in ipairs(ours) do o:close() end
-    error(pid, 0)
-  end
+--- Spawns with the pipes of M.pipes (the pid goes into 'pids' too): the
+-- child's ends are closed here in any case. A command that cannot run
+-- raises as fname's error.
+function M.launch(fname, cmd, opts, theirs, pids)
+  local ok, pid = pcall(M.spawn, pids, cmd, opts)
+  closeall(theirs)
+  if not ok then M.reraise(pid, fname, shifted) end
   return pid
+end
+
+--- A to-be-closed guard over the children started into 'pids': if the
+-- code under it raises before g.done() -- a trap handler's error, no
+-- memory left, a command that cannot run -- each child (or its group,
+-- when it leads one) is killed with KILL and reaped, and the pipe ends
+-- in 'ends' are closed: nothing is left running, as a zombie, or open.
+-- The error itself goes on unchanged, traceback included.
+function M.guard(pids, opts, ends)
+  local g = {finished = false}
+  function g.done() g.finished = true end
+  return setmetatable(g, {__close = function()
+    if g.finished then return end
+    for _, e in ipairs(ends or {}) do pcall(e.close, e) end
+    for _, pid in ipairs(pids) do
+      if math.type(pid) == "integer" then
+        pcall(Process.kill, "KILL", target(pid, opts))
+        pcall(Process.wait, pid)
+      end
+    end
+  end})
 end
 
 --- Process.system: true (exit 0), false (other exit, or a signal), or
 -- nil with the error when the command could not run; the status second.
+-- Bad arguments raise.
 function M.system(...)
-  local cmd, opts, extra = M.args(...)
+  local cmd, opts, extra = M.args("brood.process.system", ...)
   local deadline = deadline_of(extra)
-  local ours, theirs = M.pipes(opts, extra.input and {"in"} or {})
-  local ok, pid = pcall(M.launch, cmd, opts, ours, theirs)
+  local pids, ends = {}, {}
+  local guard <close> = M.guard(pids, opts, ends)
+  local ours, theirs = M.pipes(opts, extra.input and {"in"} or {}, ends)
+  local ok, pid = pcall(M.launch, "brood.process.system", cmd, opts, theirs, pids)
   if not ok then
-    if extra.check then error(pid, 0) end
+    if extra.check or type(pid) ~= "table" or not pid.errno then error(pid, 0) end
     return nil, pid
   end
   if ours[1] then M.collect({}, ours[1], extra.input, deadline) end
   local status, killed = M.finish(pid, deadline, opts)
-  M.verdict("system", cmd, extra, status, killed)
+  guard.done()
+  M.verdict("brood.process.system", cmd, extra, status, killed)
   return status.success == true, status
 end
 
@@ -241,16 +318,19 @@ end
 -- waits, then applies timeout and check. Returns the texts read, in the
 -- order of 'streams', and the status.
 function M.run(fname, streams, pipe_in, ...)
-  local cmd, opts, extra = M.args(...)
+  local cmd, opts, extra = M.args(fname, ...)
   local deadline = deadline_of(extra)
   local all = {}
   if pipe_in or extra.input then all[1] = "in" end
   for _, s in ipairs(streams) do all[#all + 1] = s end
-  local ours, theirs = M.pipes(opts, all)
-  local pid = M.launch(cmd, opts, ours, theirs)
+  local pids, ends = {}, {}
+  local guard <close> = M.guard(pids, opts, ends)
+  local ours, theirs = M.pipes(opts, all, ends)
+  local pid = M.launch(fname, cmd, opts, theirs, pids)
   local in_w = all[1] == "in" and table.remove(ours, 1) or nil
   local texts, timedout = M.collect(ours, in_w, extra.input, deadline)
   local status, killed = M.finish(pid, timedout and now() or deadline, opts)
+  guard.done()
   local err
   for i, s in ipairs(streams) do
     if s == "err" or s == "out+err" then err = texts[i] end
@@ -262,7 +342,7 @@ end
 --- Process.capture: the command's stdout and its status (Ruby's
 -- backticks). A command that cannot run raises.
 function M.capture(...)
-  local texts, status = M.run("capture", {"out"}, false, ...)
+  local texts, status = M.run("brood.process.capture", {"out"}, false, ...)
   return texts[1], status
 end
 
