@@ -11,6 +11,9 @@
 --   external: the runner times whole runs of a program (time, rss), or
 --   internal: the program measures itself and prints "result <number>"
 --             (metric "time" in seconds, or "rate" in operations/second).
+-- A workload file that does not fit the ratio table (soak.lua) returns
+-- {section = fn} instead: fn(bench) returns a markdown section, printed
+-- after the table, and false when brood failed it (the exit status is 1).
 
 local build = assert(arg[1], "usage: brood bench/run.lua BUILD_DIR [options] [workloads]")
 local rounds, runs = 9, 10
@@ -76,6 +79,21 @@ local function cmdline(argv)
   for i, a in ipairs(argv) do parts[i] = quote(a) end
   return table.concat(parts, " ")
 end
+
+-- What a section workload gets: its commands are resolved and checked as
+-- the table's are, and run with a time limit; stderr passes through.
+local bench = {
+  resolve = resolve,
+  capture = capture,
+  available = function(argv)
+    return (argv[1]:find("/", 1, true) and io.open(argv[1]) or exists(argv[1])) and true
+  end,
+  run = function(argv, limit)
+    local p = io.popen(("timeout %d "):format(limit or LIMIT) .. cmdline(argv))
+    local out = p:read("a")
+    return out, p:close() == true
+  end,
+}
 
 local function median(t)
   table.sort(t)
@@ -182,9 +200,16 @@ header[#header + 1] = "goal"
 report[#report + 1] = "| " .. table.concat(header, " | ") .. " |"
 report[#report + 1] = "|" .. string.rep(" --- |", #header)
 
+local rows, sections, failed = 0, {}, false
 for _, file in ipairs(files) do
   local workloads = dofile("bench/workloads/" .. file:gsub("%.lua$", "") .. ".lua")
+  if workloads.section then
+    local text, ok = workloads.section(bench)
+    sections[#sections + 1] = text
+    failed = failed or not ok
+  end
   for _, w in ipairs(workloads) do
+    rows = rows + 1
     io.stderr:write("bench: ", w.name, "\n")
     local values, broken = run_workload(w)
     local row = {w.name}
@@ -207,4 +232,9 @@ for _, file in ipairs(files) do
   end
 end
 
-print(table.concat(report, "\n"))
+if rows > 0 then print(table.concat(report, "\n")) end
+for i, text in ipairs(sections) do
+  if i > 1 or rows > 0 then print() end
+  print(text)
+end
+if failed then os.exit(1) end
