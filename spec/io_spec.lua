@@ -777,6 +777,49 @@ os.remove(src)
   end)
 end)
 
+describe("IO opening a FIFO", function()
+  U.guard(before_each, after_each)
+
+  it("runs trap handlers while it waits for the other end, and honours their errors", function()
+    local dir = tmpname()
+    assert.is_true(os.execute("mkdir " .. dir))
+    local fifo = dir .. "/f"
+    IO.mkfifo(fifo)
+    S.trap("USR1", function() error("interrupted", 0) end)
+    local function interrupted(fn, ...)
+      local pid = P.fork(function() P.sleep(0.1) P.kill("USR1", P.ppid()) end)
+      local ok, err = pcall(fn, ...)
+      P.wait(pid)
+      return not ok and err
+    end
+    assert.are.equal("interrupted", interrupted(IO.open, fifo))
+    assert.are.equal("interrupted", interrupted(IO.open, fifo, "w"))
+    assert.are.equal("interrupted", interrupted(IO.copy_stream, fifo, "/dev/null"))
+    assert.are.equal("interrupted", interrupted(P.spawn, "true", {["in"] = fifo}))
+    S.trap("USR1", "SYSTEM_DEFAULT")
+    -- and with a trap set, opening still waits for the writer and reads it
+    S.trap("USR2", function() end)
+    local pid = P.fork(function() IO.open(fifo, "w"):write("through"):close() end)
+    local f = IO.open(fifo)
+    assert.are.equal("through", f:read("a"))
+    f:close()
+    P.wait(pid)
+    S.trap("USR2", "SYSTEM_DEFAULT")
+    os.execute("rm -r " .. dir)
+  end)
+end)
+
+describe("error objects", function()
+  it("print whole, whatever their length", function()
+    for n = 480, 520 do
+      local path = ("d/"):rep(n)
+      local ok, err = pcall(IO.open, path)
+      assert.is_false(ok)
+      assert.are.equal("open " .. path .. ": No such file or directory (ENOENT)", tostring(err))
+    end
+  end)
+end)
+
 describe("IO.shared arithmetic", function()
   it("wraps around at the ends of the integers, as Lua's own", function()
     local mem = IO.shared(8)

@@ -134,13 +134,13 @@ describe("Signal.trap", function()
   end)
 
   it("lets a child trap INT and be signalled by its parent", function()
+    local ready = false
+    S.trap("USR1", function() ready = true end)  -- before the child can send it
     local pid = P.fork(function()
       S.trap("INT", function() P.exit(42) end)
       P.kill("USR1", P.ppid())  -- ready
       P.sleep()
     end)
-    local ready = false
-    S.trap("USR1", function() ready = true end)
     assert.is_true(S.pause(5))
     assert.is_true(ready)
     P.kill("INT", pid)

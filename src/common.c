@@ -58,28 +58,31 @@ const char *brood_errname(int err) {
 }
 
 
-/* __tostring of error objects: "syscall[ subject]: message (ERRNO)". */
+/* __tostring of error objects: "syscall[ subject]: message (ERRNO)".
+** The fields are fetched first: a luaL_Buffer needs the top of the
+** stack to itself while it grows. */
 static int error_tostring(lua_State *L) {
   luaL_Buffer b;
+  int syscall, subject, message, err;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  syscall = lua_getfield(L, 1, "syscall") == LUA_TSTRING || lua_type(L, 2) == LUA_TNUMBER;
+  subject = lua_getfield(L, 1, "subject") == LUA_TSTRING;
+  message = lua_getfield(L, 1, "message") == LUA_TSTRING || lua_type(L, 4) == LUA_TNUMBER;
+  err = lua_getfield(L, 1, "errno") == LUA_TSTRING;
   luaL_buffinit(L, &b);
-  lua_getfield(L, 1, "syscall");
-  if (lua_isstring(L, -1)) luaL_addvalue(&b);
-  else lua_pop(L, 1);
-  if (lua_getfield(L, 1, "subject") == LUA_TSTRING) {
+  if (syscall) luaL_addstring(&b, lua_tostring(L, 2));
+  if (subject) {
     luaL_addchar(&b, ' ');
-    luaL_addvalue(&b);
+    luaL_addstring(&b, lua_tostring(L, 3));
   }
-  else lua_pop(L, 1);
   luaL_addstring(&b, ": ");
-  lua_getfield(L, 1, "message");
-  if (lua_isstring(L, -1)) luaL_addvalue(&b);
-  else lua_pop(L, 1);
-  if (lua_getfield(L, 1, "errno") == LUA_TSTRING) {
+  if (message) luaL_addstring(&b, lua_tostring(L, 4));
+  if (err) {
     luaL_addstring(&b, " (");
-    luaL_addvalue(&b);
+    luaL_addstring(&b, lua_tostring(L, 5));
     luaL_addchar(&b, ')');
   }
-  else lua_pop(L, 1);
   luaL_pushresult(&b);
   return 1;
 }

@@ -239,6 +239,10 @@ int brood_io_mustnotblock(brood_IO *io);
 ** returns 0 if the monotonic deadline (>= 0) passes first. */
 int brood_io_wait(lua_State *L, brood_IO *io, int events, double deadline);
 
+/* open(2), running trap handlers while a FIFO makes it wait (io.c).
+** Returns the descriptor, or -1 with errno set. */
+int brood_io_open(lua_State *L, const char *path, int flags, mode_t perm);
+
 /* Reads up to n bytes straight from io's descriptor (not its buffer),
 ** waiting as needed and running trap handlers meanwhile; returns how
 ** many, 0 at end of file. Raises on errors. */

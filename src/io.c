@@ -889,6 +889,52 @@ static int io_seek(lua_State *L) {
 }
 
 
+/*
+** open(2) that runs trap handlers while it waits. Only a FIFO makes open
+** wait (for the other end), and there, with SA_RESTART, the kernel would
+** wait on without a handler ever running. So while traps are set the
+** file is opened O_NONBLOCK: a FIFO's read end then waits for a writer's
+** data (or its leaving) beside the signal pipe; its write end, which
+** fails with ENXIO while no reader is there, is retried after short
+** naps. O_NONBLOCK is taken off again unless the caller asked for it.
+** Returns the descriptor, or -1 with errno set; raises only what a
+** handler raises (the descriptor is closed then).
+*/
+int brood_io_open(lua_State *L, const char *path, int flags, mode_t perm) {
+  int fd;
+  struct stat st;
+  double nap = 0.001;
+  if (!brood_sig_handling() || (flags & O_NONBLOCK)) return open(path, flags, perm);
+  for (;;) {
+    fd = open(path, flags | O_NONBLOCK, perm);
+    if (fd >= 0) break;
+    if (errno == EINTR) {
+      brood_sig_check(L);
+      continue;
+    }
+    if (errno != ENXIO) return -1;
+    brood_sig_wait(L, -1, 0, brood_monotonic() + nap);  /* no reader yet */
+    if (nap < 0.05) nap *= 2;
+  }
+  if ((flags & O_ACCMODE) == O_RDONLY && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+    /* held by an IO object while it waits: a handler's error closes it */
+    brood_IO *io = brood_io_new(L, fd, BROOD_IO_READ, BROOD_KIND_PIPE, 1);
+    lua_toclose(L, -1);
+    while (brood_sig_wait(L, fd, POLLIN, -1) < 0) {}
+    io->fd = -1;
+    lua_closeslot(L, -1);
+    lua_pop(L, 1);
+  }
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
+
 /* open(2) flags for a Lua/Ruby mode string. */
 static int modeflags(lua_State *L, int arg, const char *m, int *iomode) {
   int flags, plus = strchr(m, '+') != NULL;
@@ -945,7 +991,7 @@ static int io_reopen(lua_State *L) {
     const char *m = brood_optcstring(L, 3, (io->mode & BROOD_IO_WRITE)
                                      ? ((io->mode & BROOD_IO_READ) ? "r+" : "w") : "r", "mode");
     int flags = modeflags(L, 3, m, &mode);
-    opened = open(path, flags | O_CLOEXEC, 0666);
+    opened = brood_io_open(L, path, flags | O_CLOEXEC, 0666);
     if (opened < 0) return brood_raise(L, "open", path, errno);
     src = opened;
   }
@@ -1205,7 +1251,7 @@ static int io_open(lua_State *L) {
   const char *m = brood_optcstring(L, 2, "r", "mode");
   int mode, flags = modeflags(L, 2, m, &mode), fd;
   mode_t perm = checkperm(L, 3, 0666);
-  fd = open(path, flags | O_CLOEXEC, perm);
+  fd = brood_io_open(L, path, flags | O_CLOEXEC, perm);
   if (fd < 0) return brood_raise(L, "open", path, errno);
   brood_io_new(L, fd, mode, -1, 1);
   return 1;

@@ -24,6 +24,7 @@ extern char **environ;
 static char *area;         /* start of argv strings */
 static size_t arglen;      /* bytes of argv strings */
 static size_t arealen;     /* argv + environment strings */
+static char *moved;        /* the environment strings moved out of the area */
 
 
 /* Reads arg_start, arg_end, env_start, env_end (fields 48-51). */
@@ -45,13 +46,26 @@ static int find_area(lua_State *L) {
   if (p == NULL || sscanf(p, " %lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) != 4 ||
       v[1] <= v[0] || v[3] < v[2] || v[2] < v[1])
     return brood_raise(L, "setproctitle", NULL, EINVAL);
-  /* Environment strings inside the area move to the heap first. */
-  for (e = environ; e && *e; e++) {
-    unsigned long a = (unsigned long)*e;
-    if (a >= v[0] && a < v[3]) {
-      char *copy = strdup(*e);
-      if (copy == NULL) return brood_raise(L, "setproctitle", NULL, ENOMEM);
-      *e = copy;
+  /* Environment strings inside the area move to the heap first, into one
+  ** block that 'moved' keeps for the life of the process (setenv may drop
+  ** a string from environ, but the block stays reachable). */
+  {
+    size_t need = 0;
+    char *to;
+    for (e = environ; e && *e; e++) {
+      unsigned long a = (unsigned long)*e;
+      if (a >= v[0] && a < v[3]) need += strlen(*e) + 1;
+    }
+    moved = to = need ? malloc(need) : NULL;
+    if (need && moved == NULL) return brood_raise(L, "setproctitle", NULL, ENOMEM);
+    for (e = environ; e && *e; e++) {
+      unsigned long a = (unsigned long)*e;
+      if (a >= v[0] && a < v[3]) {
+        size_t len = strlen(*e) + 1;
+        memcpy(to, *e, len);
+        *e = to;
+        to += len;
+      }
     }
   }
   area = (char *)v[0];
@@ -64,9 +78,9 @@ static int find_area(lua_State *L) {
 /* Process.setproctitle(title) */
 static int process_setproctitle(lua_State *L) {
   size_t len;
-  const char *title = luaL_checklstring(L, 1, &len);
+  const char *title = brood_checkcstring(L, 1, "title");
   brood_checknargs(L, 1);
-  luaL_argcheck(L, strlen(title) == len, 1, "title contains a zero byte");
+  len = strlen(title);
   if (area == NULL) find_area(L);
   if (len >= arealen) len = arealen - 1;
   memset(area, 0, arealen);

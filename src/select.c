@@ -109,8 +109,8 @@ int brood_io_select(lua_State *L) {
 static brood_IO *streamarg(lua_State *L, int arg, int write) {
   if (lua_type(L, arg) == LUA_TSTRING) {
     const char *path = brood_checkcstring(L, arg, "path");
-    int fd = write ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
-                   : open(path, O_RDONLY | O_CLOEXEC);
+    int fd = write ? brood_io_open(L, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
+                   : brood_io_open(L, path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) brood_raise(L, "open", path, errno);
     brood_io_new(L, fd, write ? BROOD_IO_WRITE : BROOD_IO_READ, -1, 1);
     lua_replace(L, arg);

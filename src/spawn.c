@@ -310,7 +310,7 @@ static int childfd(lua_State *L, int idx, int arg) {
 /* Opens a redirect's file in the parent (so that errors name the path
 ** there) as an IO object anchored in 'holder'; returns its fd. */
 static int openfile(lua_State *L, int holder, const char *path, int flags, mode_t perm) {
-  int fd = open(path, flags | O_CLOEXEC, perm);
+  int fd = brood_io_open(L, path, flags | O_CLOEXEC, perm);
   if (fd < 0) brood_raise(L, "open", path, errno);
   brood_io_new(L, fd, BROOD_IO_READ | BROOD_IO_WRITE, -1, 1);
   append(L, holder);

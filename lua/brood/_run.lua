@@ -49,8 +49,8 @@ end
 function M.reraise(err, fname, map)
   -- only spawn's own argument errors carry brood's position: anything
   -- else (a trap handler's error raised on the way) goes on untouched
-  local n, rest = type(err) == "string" and
-    err:match("^[^:\n]*brood/[%w_]+%.lua:%d+: bad argument #(%d+) to '[^']*' (.*)$")
+  if type(err) ~= "string" then error(err, 0) end
+  local n, rest = err:match("^[^:\n]*brood/[%w_]+%.lua:%d+: bad argument #(%d+) to '[^']*' (.*)$")
   if not n then error(err, 0) end
   n = tonumber(n)
   error(("bad argument #%d to '%s' %s"):format(map and map(n) or n, fname, rest), user_level())
@@ -70,6 +70,7 @@ function M.args(fname, ...)
     end
     n = n - 1
   end
+  if n < 1 then M.argerror(fname, 1, "command expected") end
   local cmd = {n = n}
   for i = 1, n do cmd[i] = a[i] end
   if extra.stdin_data ~= nil and extra.input == nil then extra.input = extra.stdin_data end
@@ -90,7 +91,7 @@ function M.describe(cmd)
     local v = cmd[i]
     if type(v) == "string" then parts[#parts + 1] = v
     elseif type(v) == "table" and type(v[1]) == "string" then
-      for _, w in ipairs(v) do parts[#parts + 1] = w end
+      for k = 1, rawlen(v) do parts[#parts + 1] = tostring(rawget(v, k)) end
     end
   end
   return table.concat(parts, " ")

@@ -133,15 +133,17 @@ local function start_pipeline(fname, a, n, opts, first_in, last_out, pids, ends)
     if prev then o["in"] = prev end
     if i < n then o.out = w elseif last_out then o.out = last_out end
     local cmd = type(a[i]) == "table" and a[i] or {a[i]}
-    local packed = {n = #cmd}
-    for k = 1, #cmd do packed[k] = cmd[k] end
+    -- an argv table is read raw, as spawn reads it: no __len or __index
+    local packed = {n = rawlen(cmd)}
+    for k = 1, packed.n do packed[k] = rawget(cmd, k) end
+    if packed.n == 0 then run.argerror(fname, i, "empty command") end
     local ok, err = pcall(run.spawn, pids, packed, o)
     if w then w:close() end
     if prev and prev ~= first_in then prev:close() end
     if not ok then
       -- spawn's arguments (after pids): the command's pieces, all from
       -- the user's argument i, then the options (the user's last)
-      run.reraise(err, fname, function(k) return k - 1 <= #cmd and i or n + 1 end)
+      run.reraise(err, fname, function(k) return k - 1 <= math.max(packed.n, 1) and i or n + 1 end)
     end
     prev = r
   end
