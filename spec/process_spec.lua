@@ -591,6 +591,24 @@ end)
 describe("Process.wait family", function()
   U.guard(before_each, after_each)
 
+  it("runs trap handlers while it waits, even with CHLD ignored", function()
+    -- children that reap themselves cannot wake a wait: it naps instead
+    -- of sitting in the kernel, where no handler could run
+    local r = U.script([[
+local P, S = require "brood.process", require "brood.signal"
+S.trap("CHLD", "IGNORE")
+S.trap("USR1", function() error("handled", 0) end)
+local slow = P.fork(function() P.sleep(5) end)
+P.fork(function() P.sleep(0.1) P.kill("USR1", P.ppid()) end)
+local t0 = P.clock_gettime("MONOTONIC")
+local ok, err = pcall(P.wait, slow)
+P.kill("KILL", slow)
+print(ok, err, P.clock_gettime("MONOTONIC") - t0 < 2)
+]])
+    assert.are.equal("", r.err)
+    assert.are.equal("false\thandled\ttrue\n", r.out)
+  end)
+
   it("wait returns the pid of the child that exited", function()
     local pid = P.fork(function() end)
     assert.are.equal(pid, P.wait())

@@ -224,23 +224,29 @@ static int process_last_status(lua_State *L) {
 ** signal) makes readable; a child that changes state between the two
 ** steps has already written to the pipe, so no wake-up is lost. When no
 ** trap is set there is no handler to run, and it simply blocks in
-** waitpid (the fast path: no signal per child). It also blocks there
-** when SIGCHLD cannot reach the pipe (CHLD ignored: children reap
-** themselves; or signals owned by another Lua state), retrying after
-** EINTR. Returns the pid, or 0 for WNOHANG with no child ready; raises
-** ECHILD and the like.
+** waitpid (the fast path: no signal per child). When traps are set but
+** SIGCHLD cannot reach the pipe (CHLD ignored: children reap themselves;
+** or signals owned by another Lua state), it looks again after short
+** naps, during which handlers run. Returns the pid, or 0 for WNOHANG with
+** no child ready; raises ECHILD and the like.
 */
 int brood_waitpid(lua_State *L, int pid, int *raw, int flags) {
-  int wake = !(flags & WNOHANG) && brood_sig_handling() && brood_sig_chldwake(L);
+  int handling = !(flags & WNOHANG) && brood_sig_handling();
+  int wake = handling && brood_sig_chldwake(L);
+  double nap = 0.001;
   for (;;) {
-    pid_t r = waitpid(pid, raw, wake ? (flags | WNOHANG) : flags);
-    if (r > 0 || (r == 0 && !wake)) return r;
+    pid_t r = waitpid(pid, raw, handling ? (flags | WNOHANG) : flags);
+    if (r > 0 || (r == 0 && !handling)) return r;
     if (r < 0) {
       if (errno != EINTR) brood_syserror(L, "waitpid");
       brood_sig_check(L);
       continue;
     }
-    brood_sig_wait(L, -1, 0, -1);
+    if (wake) brood_sig_wait(L, -1, 0, -1);
+    else {
+      brood_sig_wait(L, -1, 0, brood_monotonic() + nap);
+      if (nap < 0.05) nap *= 2;
+    }
   }
 }
 
@@ -293,10 +299,11 @@ static int process_waitall(lua_State *L) {
   for (;;) {
     int raw;
     pid_t r;
-    if (brood_sig_handling() && brood_sig_chldwake(L)) {
+    if (brood_sig_handling()) {
       r = waitpid(-1, &raw, WNOHANG);
       if (r == 0) {
-        brood_sig_wait(L, -1, 0, -1);
+        if (brood_sig_chldwake(L)) brood_sig_wait(L, -1, 0, -1);
+        else brood_sig_wait(L, -1, 0, brood_monotonic() + 0.01);  /* see brood_waitpid */
         continue;
       }
     }
