@@ -586,14 +586,16 @@ describe("IO.popen", function()
       "bad argument #2 to 'popen' (mode must be \"r\", \"w\" or \"r+\")")
   end)
 
-  it("a popen object dropped without close is still waited for", function()
-    local p = IO.popen("true")
+  it("a popen object dropped without close is still reaped, in the background", function()
+    local p = IO.popen("sleep 0.2")
     local pid = p:pid()
     assert.is_true(pid > 0)
     p = nil  -- luacheck: ignore
+    local t0 = now()
     collectgarbage()
     collectgarbage()
-    assert.is_nil(U.procstate(pid))
+    assert.is_true(now() - t0 < 0.15, "the collector waited for the program")
+    assert.is_true(U.eventually(function() return U.procstate(pid) == nil end))
     assert.is_nil(IO.stdin:pid())
   end)
 end)
@@ -686,5 +688,29 @@ end
     assert.is_false(ok)
     assert.are.equal("stop", err)
     -- U.guard: the sleeping program was killed and reaped, its pipe closed
+  end)
+end)
+
+describe("IO.popen's wait, cut short", function()
+  U.guard(before_each, after_each)
+
+  it("a handler's error during close goes on, and the program is still reaped", function()
+    S.trap("USR1", function() error("stop", 0) end)
+    local p = IO.popen({"sh", "-c", "kill -USR1 $PPID; sleep 0.2"})
+    local pid = p:pid()
+    local ok, err = pcall(p.close, p)
+    S.trap("USR1", "SYSTEM_DEFAULT")
+    assert.is_false(ok)
+    assert.are.equal("stop", err)
+    assert.is_true(U.eventually(function() return U.procstate(pid) == nil end))
+  end)
+
+  it("a to-be-closed popen object waits for its program", function()
+    local pid
+    do
+      local p <close> = IO.popen("sleep 0.1")
+      pid = p:pid()
+    end
+    assert.is_nil(U.procstate(pid))
   end)
 end)

@@ -170,6 +170,10 @@ void brood_setlaststatus(lua_State *L, lua_Integer pid, int raw);
 ** on failure. */
 int brood_waitpid(lua_State *L, int pid, int *raw, int flags);
 
+/* Reaps child pid in a background thread, as Process.detach does, for
+** a child nobody will wait for (wait.c). Returns 0 or an errno. */
+int brood_reap_later(int pid);
+
 /* fork(2) with brood's housekeeping: output flushed before, signals
 ** blocked across, the child's signal state reset and math.random
 ** reseeded (lifecycle.c). Returns what fork returns. */

@@ -702,13 +702,30 @@ void brood_io_close(lua_State *L, int idx) {
 }
 
 
-/* __gc and __close: flush what is buffered and close what is owned. */
+/* __close (local f <close> = ...): as __gc, but a popen object waits for
+** its program, as close() does. */
+static int io_tbc(lua_State *L) {
+  brood_IO *io = toio(L, 1);
+  if (io->fd >= 0) {
+    flush_raw(io);
+    release(io, io->owned);
+    if (io->pid && brood_io_closehook) brood_io_closehook(L, io);
+  }
+  return 0;
+}
+
+
+/* __gc: flush what is buffered and close what is owned. */
 static int io_gc(lua_State *L) {
   brood_IO *io = toio(L, 1);
   if (io->fd >= 0) {
     flush_raw(io);
     release(io, io->owned);
-    if (io->pid && brood_io_closehook) return brood_io_closehook(L, io);
+    if (io->pid) {  /* a popen object nobody closed: its program is reaped in
+                    ** the background, so that the collector never waits */
+      brood_reap_later((int)io->pid);
+      io->pid = 0;
+    }
   }
   return 0;
 }
@@ -1177,7 +1194,7 @@ static void iometa(lua_State *L) {
   luaL_newmetatable(L, BROOD_IO_TYPE);
   lua_pushcfunction(L, io_gc);
   lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, io_gc);
+  lua_pushcfunction(L, io_tbc);
   lua_setfield(L, -2, "__close");
   lua_pushcfunction(L, io_tostring);
   lua_setfield(L, -2, "__tostring");

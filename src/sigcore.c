@@ -310,6 +310,7 @@ static void dispatch_done(lua_State *L) {
     turn_ends = now + (now - round_began);
     atomic_store(&deferring, 1);
     atomic_store(&any, 1);
+    disarm();  /* a signal during the round armed for the next instruction */
     arm();
   }
   else atomic_store(&deferring, 0);

@@ -841,12 +841,35 @@ static int process_exec(lua_State *L) {
 ** =======================================================
 */
 
-/* The close hook of popen objects: wait, then os.execute's results. */
+/* __close of the guard below: a program whose wait was cut short is
+** reaped in the background. */
+static int reap_guard_close(lua_State *L) {
+  int *pid = lua_touserdata(L, 1);
+  if (*pid > 0) brood_reap_later(*pid);
+  *pid = 0;
+  return 0;
+}
+
+
+/*
+** The close hook of popen objects: wait, then os.execute's results. If a
+** trap handler raises while it waits, the error goes on and the program
+** is reaped in the background -- never left a zombie.
+*/
 static int popen_close(lua_State *L, brood_IO *io) {
-  int raw = 0;
+  int raw = 0, *guard;
   pid_t pid = (pid_t)io->pid;
   io->pid = 0;
+  guard = lua_newuserdatauv(L, sizeof(int), 0);
+  *guard = pid;
+  if (luaL_newmetatable(L, "brood.popen.reaper")) {
+    lua_pushcfunction(L, reap_guard_close);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_setmetatable(L, -2);
+  lua_toclose(L, -1);
   brood_waitpid(L, pid, &raw, 0);
+  *guard = 0;
   brood_setlaststatus(L, pid, raw);
   return brood_execresult(L, raw);
 }

@@ -375,6 +375,32 @@ static void *waiter_main(void *arg) {
 }
 
 
+/* Reaps pid in the background, with nobody to tell (the thread holds
+** the only reference). Returns 0, or the error of pthread_create. */
+int brood_reap_later(int pid) {
+  struct waiter *w = calloc(1, sizeof *w);
+  pthread_attr_t attr;
+  pthread_t tid;
+  sigset_t all, old;
+  int err;
+  if (w == NULL) return ENOMEM;
+  atomic_init(&w->refs, 1);
+  atomic_init(&w->done, 0);
+  w->pid = pid;
+  w->creator = getpid();
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  err = pthread_create(&tid, &attr, waiter_main, w);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  if (err != 0) free(w);
+  return err;
+}
+
+
 /* Process.detach(pid) -> handle (handle.pid, handle:join([timeout]),
 ** handle:alive()). */
 static int process_detach(lua_State *L) {

@@ -14,7 +14,9 @@ done
 pid=$(cat "$pidfile")
 set -- $(sed 's/.*) //' "/proc/$pid/stat")  # state ppid pgrp session ...
 [ "$4" = "$pid" ] && leader="leads its own session" || leader="is not a session leader"
-echo "daemon $pid is running ($1) and $leader"
+state=$1
+[ "$state" = R ] && state=S  # seen on a CPU, between its steps, rather than asleep
+echo "daemon $pid is running ($state) and $leader"
 i=0
 while [ -e "$pidfile" ]; do
   i=$((i + 1)); [ $i -gt 400 ] && { echo "the pid file stayed"; kill "$pid"; exit 1; }
