@@ -809,6 +809,47 @@ describe("IO opening a FIFO", function()
   end)
 end)
 
+describe("IO calls that never wait", function()
+  U.guard(before_each, after_each)
+
+  it("still let trap handlers in: copy_stream and read('a') from /dev/zero", function()
+    S.trap("USR1", function() error("interrupted", 0) end)
+    for _, call in ipairs{
+      function() return IO.copy_stream("/dev/zero", "/dev/null") end,
+      function() local f <close> = IO.open("/dev/zero") return f:read("a") end,
+    } do
+      local pid = P.fork(function() P.sleep(0.1) P.kill("USR1", P.ppid()) end)
+      local ok, err = pcall(call)
+      P.wait(pid)
+      assert.is_false(ok)
+      assert.are.equal("interrupted", err)
+    end
+    S.trap("USR1", "SYSTEM_DEFAULT")
+  end)
+
+  it("puts flattens arrays read raw: a lying __len cannot make it run for ever", function()
+    local f <close> = IO.open("/dev/null", "w")
+    f:puts(setmetatable({"a"}, {__len = function() return math.maxinteger end}))
+  end)
+
+  it("reads what another object's reopen put under its descriptor the right way", function()
+    -- IO.stdin took fd 0 for a file; fd 0 is now a socket with no data,
+    -- which a plain read would wait on where no handler runs
+    local r = script([[
+local Socket = require "brood.socket"
+local a, b = Socket.pair("UNIX", "STREAM")
+IO.for_fd(0):reopen(a)
+S.trap("USR1", function() error("interrupted", 0) end)
+local pid = P.fork(function() P.sleep(0.1) P.kill("USR1", P.ppid()) end)
+print(pcall(IO.stdin.gets, IO.stdin))
+P.wait(pid)
+b:close()
+]], {limit = 10})
+    assert.are.equal("", r.err)
+    assert.are.equal("false\tinterrupted\n", r.out)
+  end)
+end)
+
 describe("error objects", function()
   it("print whole, whatever their length", function()
     for n = 480, 520 do

@@ -65,6 +65,7 @@ BROOD_API const char *brood_version(void) {
 static int brood_index(lua_State *L) {
   const char *key = lua_tostring(L, 2);
   const char *const *p;
+  luaL_checktype(L, 1, LUA_TTABLE);
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   for (p = submodules; *p; p++) {
     if (strcmp(*p, key) == 0) {

@@ -175,11 +175,27 @@ static ssize_t read_once(brood_IO *io, char *buf, size_t n, int nowait) {
 }
 
 
-/* Reads up to n bytes; returns how many, 0 at end of file. */
+/*
+** An object of a file may find another kind of descriptor under its
+** number -- another object's reopen put it there (IO.for_fd(0):reopen
+** under IO.stdin): while traps are set, where a plain read or write of a
+** file would be made, the kind is looked at again, since a pipe or
+** socket must not be read in a way that waits where no handler runs.
+*/
+static void recheck(brood_IO *io, int nowait) {
+  if (nowait && io->kind == BROOD_KIND_FILE) io->kind = fdkind(io->fd);
+}
+
+
+/* Reads up to n bytes; returns how many, 0 at end of file. Pending
+** handlers run first: a source that never makes it wait (/dev/zero, a
+** big file) still lets them in between reads. */
 static size_t rawread(lua_State *L, brood_IO *io, char *buf, size_t n) {
+  brood_sig_check(L);
   for (;;) {
     int nowait = brood_io_mustnotblock(io);
     ssize_t r;
+    recheck(io, nowait);
     if (nowait && io->waitfirst) brood_io_wait(L, io, POLLIN, -1);
     r = read_once(io, buf, n, nowait);
     if (r >= 0) {
@@ -245,7 +261,9 @@ static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int now
 void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, size_t len) {
   while (len > 0) {
     int nowait = brood_io_mustnotblock(io);
-    ssize_t n = write_once(io, fd, data, len, nowait);
+    ssize_t n;
+    if (fd == io->fd) recheck(io, nowait);
+    n = write_once(io, fd, data, len, nowait);
     if (n >= 0) {
       data += n;
       len -= (size_t)n;
@@ -593,10 +611,10 @@ static void puts_value(lua_State *L, brood_IO *io, int idx, int depth) {
   const char *s;
   idx = lua_absindex(L, idx);
   if (lua_istable(L, idx) && !luaL_getmetafield(L, idx, "__tostring")) {
-    lua_Integer i, n = luaL_len(L, idx);
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, idx);  /* an array, read raw */
     if (depth > 100) luaL_error(L, "puts: nesting too deep");
     for (i = 1; i <= n; i++) {
-      lua_geti(L, idx, i);
+      lua_rawgeti(L, idx, i);
       puts_value(L, io, -1, depth + 1);
       lua_pop(L, 1);
     }

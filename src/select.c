@@ -172,6 +172,7 @@ int brood_io_copy_stream(lua_State *L) {
     size_t chunk = 1 << 20;
     ssize_t n;
     int err;
+    brood_sig_check(L);  /* a copy that never has to wait still lets handlers in */
     if (limit >= 0 && (lua_Integer)chunk > limit - done) chunk = (size_t)(limit - done);
     if (method == BY_READWRITE) {
       if (buf == NULL) buf = lua_newuserdatauv(L, 65536, 0);
