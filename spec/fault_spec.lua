@@ -1403,7 +1403,8 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
           about(dt, 0.2)
           -- the seconds slept, rounded; under a flood the kernel's own
           -- signal delivery can stretch the wall time past 0.5 s
-          assert(math.abs(slept - dt) <= 0.51, ("took %.3f s and returned %s"):format(dt, tostring(slept)))
+          assert(math.abs(slept - dt) <= 0.51,
+            ("took %.3f s and returned %s"):format(dt, tostring(slept)))
         end
       end)
       done()]])

@@ -240,7 +240,6 @@ end)
 
 describe("Open3 when things go wrong", function()
   U.guard(before_each, after_each)
-  local P = require "brood.process"
   local S = require "brood.signal"
 
   it("a trap handler that raises during pipeline or capture3 leaves no child", function()

@@ -662,7 +662,8 @@ end
       "bad argument #2 to 'brood.process.system' (unknown option 'bogus')",
       "bad argument #2 to 'brood.open3.capture3' (option 'timeout' must be a number of seconds)",
       "bad argument #2 to 'brood.open3.capture2e' (option 'input' must be a string)",
-      "bad argument #2 to 'brood.open3.popen3' (umask must be 0-511 or an octal string such as \"027\")",
+      "bad argument #2 to 'brood.open3.popen3' " ..
+        "(umask must be 0-511 or an octal string such as \"027\")",
       "bad argument #2 to 'brood.open3.pipeline' (argument must be a string, not table)",
       "bad argument #2 to 'brood.open3.pipeline_r' (unknown option 'bogus')",
     }
@@ -696,7 +697,8 @@ describe("IO.popen's wait, cut short", function()
 
   it("a handler's error during close goes on, and the program is still reaped", function()
     S.trap("USR1", function() error("stop", 0) end)
-    local p = IO.popen({"sh", "-c", "kill -USR1 $PPID; sleep 0.2"})
+    -- the signal comes once close has ended the program's input
+    local p = IO.popen({"sh", "-c", "read x; kill -USR1 $PPID; sleep 0.2"}, "w")
     local pid = p:pid()
     local ok, err = pcall(p.close, p)
     S.trap("USR1", "SYSTEM_DEFAULT")
