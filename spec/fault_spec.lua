@@ -1205,6 +1205,35 @@ describe("a trap handler that raises while a program runs", function()
     end)
 end)
 
+describe("a trap handler runs in Lua code, never inside brood's C", function()
+  it("popen's program, which signals at once, is always reaped", function()
+    -- The signal comes while IO.popen is still setting the object up in
+    -- C (where it calls C functions such as __close metamethods): the
+    -- handler must wait for Lua code -- here the block -- or the program
+    -- is lost before the object holds it.
+    local r = script([[
+      S.trap("USR1", function() error("from the handler") end)
+      warm()
+      local base = fds()
+      local me = tostring(P.pid())
+      local raised = 0
+      for _ = 1, 1000 do
+        local ok, err = pcall(IO.popen, {"kill", "-USR1", me}, function(f) return f:read("a") end)
+        if ok then
+          pcall(S.pause, 1)  -- the handler raises here, after the block
+        elseif tostring(err):match("from the handler") then
+          raised = raised + 1
+        else
+          error(err, 0)
+        end
+      end
+      local deadline = now() + 5
+      while #children() > 0 and now() < deadline do P.sleep(0.01) end
+      print(raised > 0 and "raised" or "never raised", leaks(base) or "clean")]], {limit = 60})
+    expect(r, "raised\tclean\n")
+  end)
+end)
+
 describe("a signal flood (USR1 and CHLD from another process)", function()
   -- flood() starts a process that sends the signals to this one as fast
   -- as it can, and returns once a handler has run (the flood is on).
@@ -1239,22 +1268,38 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
       end
       return pid
     end
+    local flooder
     local function flooded(fn, sigs)
       local pid = flood(sigs or {"USR1", "CHLD"})
+      flooder = pid
       local r = table.pack(pcall(fn))
+      flooder = nil
       P.kill("KILL", pid)
       P.wait(pid)
       if not r[1] then error(r[2], 0) end
       return table.unpack(r, 2, r.n)
+    end
+    -- P.fork with the flood held still: the kernel restarts a fork that
+    -- a signal interrupts (as it does for C), and a flood can keep doing
+    -- that for seconds on a busy machine. The specs below are about the
+    -- calls that follow the fork, under the flood again.
+    local function fork(fn)
+      if flooder then P.kill("STOP", flooder) end
+      local ok, pid = pcall(P.fork, fn)
+      if flooder then P.kill("CONT", flooder) end
+      assert(ok, pid)
+      return pid
     end
     local function elapsed(f, ...)
       local t0 = now()
       local r = table.pack(f(...))
       return now() - t0, table.unpack(r, 1, r.n)
     end
-    -- A blocking call under a flood must still take about 'want' seconds.
+    -- A blocking call under a flood must take 'want' seconds: never less,
+    -- and not for ever (the bound leaves room for a loaded machine, where
+    -- the flood and other work share the CPUs with the script).
     local function about(dt, want)
-      assert(dt >= want and dt < want + 2, ("took %.3f s instead of %.3f"):format(dt, want))
+      assert(dt >= want and dt < want + 10, ("took %.3f s instead of %.3f"):format(dt, want))
     end
     local function done()
       assert(handled > 0)
@@ -1367,7 +1412,7 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
       flooded(function()
         for _ = 1, 5 do about(elapsed(IO.select, {rd}, nil, nil, 0.3), 0.3) end
         local t0 = now()  -- (before the fork: the child may start its sleep first)
-        local pid = P.fork(function() P.sleep(0.2) wr:write("x") end)
+        local pid = fork(function() P.sleep(0.2) wr:write("x") end)
         local ready = IO.select({rd}, nil, nil, 30)
         local dt = now() - t0
         assert(ready and ready[1] == rd)
@@ -1379,12 +1424,32 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
     expect(r, "clean\n")
   end)
 
+  it("IO.select and a read see what becomes ready while handlers keep running", function()
+    local r = flood_script([[
+      local rd, wr = IO.pipe()
+      flooded(function()
+        for _ = 1, 10 do
+          local pid = fork(function() P.sleep(0.05) wr:write("x") P._exit(0) end)
+          local t0 = now()
+          local ready = IO.select({rd}, nil, nil, 20)
+          local dt = now() - t0
+          assert(ready and ready[1] == rd, "select timed out")
+          assert(dt < 10, ("select took %.3f s to see the data"):format(dt))
+          assert(rd:readpartial(1) == "x")
+          P.wait(pid)
+        end
+      end)
+      rd:close() wr:close()
+      done()]])
+    expect(r, "clean\n")
+  end)
+
   it("Process.wait returns the child and its status", function()
     local r = flood_script([[
       flooded(function()
         for _ = 1, 5 do
           local t0 = now()
-          local child = P.fork(function() P.sleep(0.2) P.exit(7) end)
+          local child = fork(function() P.sleep(0.2) P.exit(7) end)
           local pid, st = P.wait2(child)
           local dt = now() - t0
           assert(pid == child and st.exitstatus == 7, tostring(st))
@@ -1398,7 +1463,7 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
   it("Process.sleep(0.2) sleeps 0.2 s", function()
     local r = flood_script([[
       flooded(function()
-        for _ = 1, 10 do
+        for _ = 1, 5 do
           local dt, slept = elapsed(P.sleep, 0.2)
           about(dt, 0.2)
           -- the seconds slept, rounded; under a flood the kernel's own
@@ -1418,7 +1483,7 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
       flooded(function()
         for _ = 1, 3 do
           local t0 = now()
-          local pid = P.fork(function()
+          local pid = fork(function()
             P.sleep(0.2)
             local c = Socket.tcp_connect("127.0.0.1", port)
             c:write("hello")
@@ -1442,7 +1507,7 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
       flooded(function()
         local rd, wr = IO.pipe()
         local t0 = now()
-        local pid = P.fork(function()
+        local pid = fork(function()
           rd:close()
           P.sleep(0.2)
           wr:write("hello")
@@ -1457,7 +1522,7 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
         -- a write that fills the pipe and waits for a slow reader
         rd, wr = IO.pipe()
         local data = string.rep("abcdefgh", 1 << 17)  -- 1 MiB
-        pid = P.fork(function()
+        pid = fork(function()
           wr:close()
           P.sleep(0.2)
           P.exit(rd:read("a") == data and 0 or 1)

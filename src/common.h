@@ -327,8 +327,10 @@ int brood_sig_pending(void);
 ** wake-up pipe fires (a signal arrived, or brood_sig_notify was called);
 ** signal handlers run before it returns. Returns the revents of fd, 0 on
 ** timeout, -1 when woken: the caller checks its condition and, if it must
-** go on waiting, calls again with the same deadline (the time left). Raises
-** what a handler raises.
+** go on waiting, calls again with the same deadline (the time left). After
+** running handlers it looks at fd once more without waiting, so a flood
+** of signals cannot hide a ready fd, nor (a last look at the deadline)
+** stretch a timed wait. Raises what a handler raises.
 */
 int brood_sig_wait(lua_State *L, int fd, int events, double deadline);
 

@@ -201,10 +201,14 @@ void brood_sig_notify(void) {
 }
 
 
+/* The wake-up pipe's capacity, where the kernel lets it be set: a flood
+** of signals fills it, and a small pipe is emptied in one read. */
+#define WAKE_PIPE_SIZE 4096
+
 /* Empties the wake-up pipe: when a signal may have written to it
 ** ('dirty'), or -- 'force' -- when poll found it readable. */
 static void drain(int force) {
-  char buf[64];
+  char buf[WAKE_PIPE_SIZE];
   if (wakefd[0] < 0 || wake_stale) return;  /* never empty the parent's pipe */
   if (!atomic_exchange(&dirty, 0) && !force) return;
   while (read(wakefd[0], buf, sizeof buf) == (ssize_t)sizeof buf) {}
@@ -396,6 +400,16 @@ static void sig_hook(lua_State *L, lua_Debug *ar) {
   /* Waiting out a quantum: the script's own events pass through. */
   if (armed_quantum && (ar->event != LUA_HOOKCOUNT || brood_monotonic() < turn_ends)) {
     if (user && ar->event != LUA_HOOKCOUNT && (mask & (1 << ar->event))) user(L, ar);
+    return;
+  }
+  /* Calls into and returns from C functions are no safe points: the
+  ** call may come from C code in the middle of its work (a __close
+  ** metamethod that brood's own C runs while it starts a program), and
+  ** a handler's error there would cut that work short. Handlers wait
+  ** for the next event in Lua code. */
+  if (ar->event != LUA_HOOKCOUNT && ar->event != LUA_HOOKLINE && lua_getinfo(L, "S", ar) &&
+      ar->what[0] == 'C') {
+    if (user && (mask & (1 << ar->event))) user(L, ar);
     return;
   }
   disarm();
@@ -605,6 +619,9 @@ static int make_wakefd(void) {
   int fds[2];
   if (wakefd[0] >= 0 && !wake_stale) return 0;
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+#ifdef F_SETPIPE_SZ
+  (void)fcntl(fds[1], F_SETPIPE_SZ, WAKE_PIPE_SIZE);  /* (a failure costs only reads) */
+#endif
   if (wakefd[0] < 0) {
     wakefd[0] = fds[0];
     wakefd[1] = fds[1];
@@ -729,32 +746,35 @@ void brood_sig_forked(void) {
 
 int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) {
   for (;;) {
-    int n = nfds, r, i, last = 0, piped;
+    int n = nfds, r, i, last = 0, look = 0, piped, timed;
     struct timespec ts, *tp = NULL;
     /* Handling a signal drains the wake-up pipe, which may also hold the
     ** byte that announced what the caller waits for (a SIGCHLD, a thread
     ** done): so after handling, return and let the caller look again
-    ** before it sleeps -- unless the deadline has passed. Then a last
-    ** look, without waiting: a flood of signals must not keep a timed
-    ** wait from ending. */
+    ** before it sleeps. The caller's descriptors get a look first,
+    ** without waiting ('look'), and past the deadline a last one
+    ** ('last'): however hard a flood of signals keeps the handlers busy,
+    ** what the caller waits for is seen, and a timed wait ends. */
     if (atomic_load(&any)) {
       next_limit = deadline;  /* the round itself stops at the deadline */
       brood_sig_check(L);
       next_limit = -1;
-      if (deadline < 0 || brood_monotonic() < deadline) return -1;
-      last = 1;
+      if (deadline >= 0 && brood_monotonic() >= deadline) last = 1;
+      else if (nfds == 0) return -1;
+      else look = 1;
     }
+    timed = last || look;
     for (i = 0; i < nfds; i++) fds[i].revents = 0;
     if (wake_stale) make_wakefd();
     piped = wakefd[0] >= 0 && !wake_stale;
-    if (piped && !last) {  /* process-wide: any state may use it */
+    if (piped && !timed) {  /* process-wide: any state may use it */
       fds[n].fd = wakefd[0];
       fds[n].events = POLLIN;
       fds[n].revents = 0;
       n++;
     }
-    if (deadline >= 0 || !piped || last) {
-      double left = last ? 0 : deadline >= 0 ? deadline - brood_monotonic() : NAP;
+    if (deadline >= 0 || !piped || timed) {
+      double left = timed ? 0 : deadline >= 0 ? deadline - brood_monotonic() : NAP;
       if (left < 0) left = 0;
       if (left > 86400) left = 86400;  /* a far deadline: wait a day, then look again */
       if (!piped && left > NAP) left = NAP;
@@ -762,7 +782,7 @@ int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) 
       ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
       tp = &ts;
     }
-    if (!last) {
+    if (!timed) {
       atomic_fetch_add(&waiters, 1);
       if (atomic_load(&any)) {  /* a signal came before we announced ourselves */
         atomic_fetch_sub(&waiters, 1);
@@ -770,10 +790,10 @@ int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) 
       }
     }
     r = ppoll(fds, (nfds_t)n, tp, NULL);
-    if (!last) atomic_fetch_sub(&waiters, 1);
+    if (!timed) atomic_fetch_sub(&waiters, 1);
     if (r < 0) {
       if (errno != EINTR) return brood_syserror(L, "poll");
-      if (last) return 0;
+      if (timed) return last ? 0 : -1;
       continue;
     }
     if (n > nfds && fds[nfds].revents) {  /* the wake-up pipe */
@@ -785,6 +805,7 @@ int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) 
       }
     }
     if (r > 0) return r;
+    if (look) return -1;
     if (last || (deadline >= 0 && brood_monotonic() >= deadline)) return 0;
     if (!piped) return -1;  /* a nap is over: the caller looks again */
   }
