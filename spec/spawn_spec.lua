@@ -223,6 +223,50 @@ describe("Process.spawn options", function()
     assert.are.equal(pid, sid)
   end)
 
+  it("pdeathsig: the program gets the signal when the process that started it dies", function()
+    local r, w = IO.pipe()
+    local script = "trap 'echo term >&3; exit 0' TERM; echo ready >&3; " ..
+                   "while :; do sleep 0.05; done"
+    local pids = {}
+    finally(function()
+      for _, pid in ipairs(pids) do pcall(P.kill, "KILL", pid) end  -- ours, or our child's
+      pcall(P.waitall)
+      r:close()
+      if not w:closed() then w:close() end
+    end)
+    local function line()
+      assert(IO.select({r}, nil, nil, 10), "nothing came")
+      return (r:gets():gsub("\n$", ""))
+    end
+    -- a middle process starts the program, reports its pid, and is killed
+    local function started(opts)
+      local mid = P.fork(function()
+        local pid = P.spawn("sh", "-c", script, opts)
+        w:write(pid, "\n")
+        P.sleep()
+      end)
+      pids[#pids + 1] = mid
+      local got = {line(), line()}
+      table.sort(got)
+      assert.are.equal("ready", got[2])
+      pids[#pids + 1] = tonumber(got[1])
+      P.kill("KILL", mid)
+      P.wait(mid)
+    end
+    started({[3] = w, pdeathsig = "TERM"})
+    assert.are.equal("term", line())
+    started({[3] = w, pdeathsig = false})  -- none: it runs on
+    assert.is_nil(IO.select({r}, nil, nil, 0.3))
+  end)
+
+  it("pdeathsig refuses what is not a signal", function()
+    for _, v in ipairs{"NOPE", 0, 65, true, 1.5, "TERM\0"} do
+      local ok, err = pcall(P.spawn, "true", {pdeathsig = v})
+      assert.is_false(ok)
+      assert.matches("option 'pdeathsig' must be a signal name or number", tostring(err), 1, true)
+    end
+  end)
+
   it("close_others (default): only 0-2 and redirected fds reach the child", function()
     local f = assert(io.open("/dev/null"))  -- a stdio FILE: not close-on-exec
     local fd = IO.fileno(f)

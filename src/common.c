@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 
 #include "common.h"
 
@@ -136,30 +137,6 @@ int brood_syserror(lua_State *L, const char *syscall) {
 ** =======================================================
 */
 
-void brood_checkoptions(lua_State *L, int arg, const char *const keys[]) {
-  arg = lua_absindex(L, arg);
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, arg)) {
-    int known = 0;
-    lua_pop(L, 1);  /* value */
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      const char *k = lua_tostring(L, -1);
-      const char *const *p;
-      for (p = keys; *p && !known; p++) known = strcmp(*p, k) == 0;
-    }
-    if (!known) {
-      const char *msg;
-      if (lua_type(L, -1) == LUA_TSTRING)
-        msg = lua_pushfstring(L, "unknown option '%s'", lua_tostring(L, -1));
-      else
-        msg = lua_pushfstring(L, "unknown option of type %s", luaL_typename(L, -1));
-      luaL_argerror(L, arg, msg);
-    }
-  }
-}
-
-
 void brood_checknargs(lua_State *L, int n) {
   if (lua_gettop(L) > n)
     luaL_argerror(L, n + 1, "no value expected");
@@ -199,6 +176,30 @@ pid_t brood_optpid(lua_State *L, int arg, pid_t def) {
 
 int brood_checkfd(lua_State *L, int arg) {
   return (int)brood_checkrange(L, arg, 0, INT_MAX, "file descriptor");
+}
+
+
+lua_Integer brood_tooctal(lua_State *L, int idx, int arg, lua_Integer max, const char *what,
+                          const char *example) {
+  lua_Integer v = -1;
+  if (lua_type(L, idx) == LUA_TSTRING) {  /* octal digits, and nothing else */
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    if (len > 0 && len <= 8 && strspn(s, "01234567") == len) {
+      size_t i;
+      for (v = 0, i = 0; i < len; i++) v = v * 8 + (s[i] - '0');
+    }
+  }
+  else if (lua_type(L, idx) == LUA_TNUMBER) {
+    int isint;
+    v = lua_tointegerx(L, idx, &isint);
+    if (!isint) v = -1;
+  }
+  if (v < 0 || v > max) {
+    lua_pushfstring(L, "%s must be 0-%I or an octal string such as \"%s\"", what, max, example);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  return v;
 }
 
 
@@ -269,4 +270,41 @@ double brood_monotonic(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+
+/*
+** {======================================================
+** Processes and modules
+** =======================================================
+*/
+
+pid_t brood_waitpid_retry(pid_t pid, int *raw, int flags) {
+  pid_t r;
+  do r = waitpid(pid, raw, flags); while (r < 0 && errno == EINTR);
+  return r;
+}
+
+
+void brood_require(lua_State *L, const char *name) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, name) != LUA_TNIL) {  /* loaded already */
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  if (lua_getfield(L, -1, name) != LUA_TFUNCTION)
+    luaL_error(L, "module '%s' is not among brood's preloaded modules", name);
+  lua_remove(L, -2);
+  lua_pushstring(L, name);
+  lua_pushliteral(L, ":preload:");
+  lua_call(L, 2, 1);  /* as require calls a preload loader */
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, name);  /* _LOADED[name] */
+  lua_remove(L, -2);
 }

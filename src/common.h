@@ -84,13 +84,6 @@ int brood_traceback(lua_State *L);
 ** =======================================================
 */
 
-/*
-** Raises an argument error unless every key of the option table at
-** 'arg' is one of the NULL-terminated 'keys' (luaposix-style strictness:
-** a misspelt option must not be silently ignored).
-*/
-void brood_checkoptions(lua_State *L, int arg, const char *const keys[]);
-
 /* Raises an argument error if more than 'n' arguments were passed. */
 void brood_checknargs(lua_State *L, int n);
 
@@ -117,6 +110,14 @@ int brood_checkfd(lua_State *L, int arg);              /* 0 .. INT_MAX */
 const char *brood_checkcstring(lua_State *L, int arg, const char *what);
 const char *brood_optcstring(lua_State *L, int arg, const char *def, const char *what);
 const char *brood_tocstring(lua_State *L, int idx, int arg, const char *what);
+
+/*
+** A number for permission bits or a mask: an integer 0..max, or a string
+** of octal digits ("027") -- Lua has no octal literals. Anything else
+** raises "<what> must be 0-<max> or an octal string such as "<example>"".
+*/
+lua_Integer brood_tooctal(lua_State *L, int idx, int arg, lua_Integer max, const char *what,
+                          const char *example);
 
 /*
 ** A timeout in seconds: nil (none: returns -1), a number >= 0, or
@@ -158,6 +159,20 @@ int brood_rlimit_lookup(const char *name);
 ** argument 'arg' (rlimit.c). */
 #include <sys/resource.h>
 rlim_t brood_rlimit_value(lua_State *L, int idx, int arg);
+
+/* waitpid(2), retried while a signal interrupts it (EINTR). Returns what
+** waitpid returns. Runs no handler: for children known to be done or
+** about to be, and for brood's reaper threads. */
+pid_t brood_waitpid_retry(pid_t pid, int *raw, int flags);
+
+/* Pushes brood's module 'name' (require's result): from package.loaded,
+** else by its package.preload loader, recording it in package.loaded --
+** never through the global require, which a script may replace. */
+void brood_require(lua_State *L, const char *name);
+
+/* Makes sure package.preload has a loader for each of brood's modules
+** (brood.c); the module openers call it, for stock Lua. */
+void brood_preload(lua_State *L);
 
 /* Pushes a status object (Ruby's Process::Status) for a raw wait status. */
 void brood_pushstatus(lua_State *L, lua_Integer pid, int raw);
@@ -227,6 +242,11 @@ typedef struct brood_IO {
   lua_Integer pid;        /* the child of a popen object, else 0 */
   int pfd;                /* popen "r+": the write end to the child, else -1 */
 } brood_IO;
+
+/* open(2) flags for a Lua/Ruby mode string ("r", "w", "a", with "+",
+** "b", and "x" for O_EXCL); *iomode gets BROOD_IO_READ/WRITE. Raises
+** "invalid mode" naming argument arg. */
+int brood_io_modeflags(lua_State *L, int arg, const char *m, int *iomode);
 
 /* Pushes a new IO object for fd (taking ownership when 'owned'). */
 brood_IO *brood_io_new(lua_State *L, int fd, int mode, int kind, int owned);
@@ -371,6 +391,11 @@ int brood_sig_chldwake(lua_State *L);
 ** groups). Raises an argument error for unknown signals.
 */
 int brood_checksignal(lua_State *L, int arg, int *negative);
+
+/* The signal a name or number at idx stands for (1..NSIG-1), or -1:
+** the same names as brood_checksignal, without the '-' and without
+** raising. */
+int brood_tosignal(lua_State *L, int idx);
 
 /* The name of a signal without "SIG" (written to buf, of at least
 ** BROOD_SIGNAME_MAX bytes, for real-time ones), or NULL. */

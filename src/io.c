@@ -970,8 +970,7 @@ int brood_io_open(lua_State *L, const char *path, int flags, mode_t perm) {
 }
 
 
-/* open(2) flags for a Lua/Ruby mode string. */
-static int modeflags(lua_State *L, int arg, const char *m, int *iomode) {
+int brood_io_modeflags(lua_State *L, int arg, const char *m, int *iomode) {
   int flags, plus = strchr(m, '+') != NULL;
   switch (m[0]) {
     case 'r': flags = plus ? O_RDWR : O_RDONLY; break;
@@ -989,19 +988,7 @@ static int modeflags(lua_State *L, int arg, const char *m, int *iomode) {
 
 static mode_t checkperm(lua_State *L, int arg, mode_t def) {
   if (lua_isnoneornil(L, arg)) return def;
-  if (lua_type(L, arg) == LUA_TSTRING) {
-    const char *s = brood_checkcstring(L, arg, "permissions");
-    char *end;
-    long v = strtol(s, &end, 8);
-    luaL_argcheck(L, *s && *end == '\0' && v >= 0 && v <= 07777, arg,
-                  "permissions must be octal digits");
-    return (mode_t)v;
-  }
-  {
-    lua_Integer v = luaL_checkinteger(L, arg);
-    luaL_argcheck(L, v >= 0 && v <= 07777, arg, "permissions out of range");
-    return (mode_t)v;
-  }
+  return (mode_t)brood_tooctal(L, arg, arg, 07777, "permissions", "644");
 }
 
 
@@ -1025,7 +1012,7 @@ static int io_reopen(lua_State *L) {
     const char *path = brood_checkcstring(L, 2, "path");
     const char *m = brood_optcstring(L, 3, (io->mode & BROOD_IO_WRITE)
                                      ? ((io->mode & BROOD_IO_READ) ? "r+" : "w") : "r", "mode");
-    int flags = modeflags(L, 3, m, &mode);
+    int flags = brood_io_modeflags(L, 3, m, &mode);
     opened = brood_io_open(L, path, flags | O_CLOEXEC, 0666);
     if (opened < 0) return brood_raise(L, "open", path, errno);
     src = opened;
@@ -1272,7 +1259,7 @@ static int io_for_fd(lua_State *L) {
     mode = acc == O_RDONLY ? BROOD_IO_READ
          : acc == O_WRONLY ? BROOD_IO_WRITE : BROOD_IO_READ | BROOD_IO_WRITE;
   }
-  else modeflags(L, 2, brood_checkcstring(L, 2, "mode"), &mode);
+  else brood_io_modeflags(L, 2, brood_checkcstring(L, 2, "mode"), &mode);
   brood_io_new(L, fd, mode, -1, 1);
   return 1;
 }
@@ -1284,7 +1271,7 @@ static int io_for_fd(lua_State *L) {
 static int io_open(lua_State *L) {
   const char *path = brood_checkcstring(L, 1, "path");
   const char *m = brood_optcstring(L, 2, "r", "mode");
-  int mode, flags = modeflags(L, 2, m, &mode), fd;
+  int mode, flags = brood_io_modeflags(L, 2, m, &mode), fd;
   mode_t perm = checkperm(L, 3, 0666);
   fd = brood_io_open(L, path, flags | O_CLOEXEC, perm);
   if (fd < 0) return brood_raise(L, "open", path, errno);
@@ -1410,6 +1397,7 @@ static const luaL_Reg io_funcs[] = {
 
 
 BROOD_API int luaopen_brood_io(lua_State *L) {
+  brood_preload(L);  /* (stock Lua: brood_require finds brood's modules) */
   static const char *const names[] = {"stdin", "stdout", "stderr"};
   int fd;
   luaL_newlib(L, io_funcs);

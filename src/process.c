@@ -175,15 +175,7 @@ static int process_umask(lua_State *L) {
     umask(old);
   }
   else {
-    lua_Integer m;
-    if (lua_type(L, 1) == LUA_TSTRING) {
-      const char *s = lua_tostring(L, 1);
-      char *end;
-      m = (lua_Integer)strtol(s, &end, 8);
-      luaL_argcheck(L, *s != '\0' && *end == '\0', 1, "mask string must be octal digits");
-    }
-    else m = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, m >= 0 && m <= 0777, 1, "mask must be within 0..0777 (octal)");
+    lua_Integer m = brood_tooctal(L, 1, 1, 0777, "mask", "077");
     old = umask((mode_t)m);
   }
   brood_checknargs(L, 1);
@@ -406,9 +398,7 @@ static int process_kill(lua_State *L) {
 /* Process.system and Process.capture live in Lua (brood/_run.lua), with
 ** Open3, on top of spawn; these forward to it. */
 static int forward(lua_State *L, const char *fn) {
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "brood._run");
-  lua_call(L, 1, 1);
+  brood_require(L, "brood._run");
   lua_getfield(L, -1, fn);
   lua_replace(L, -2);
   lua_insert(L, 1);
@@ -457,6 +447,7 @@ static const luaL_Reg process_funcs[] = {
 
 
 BROOD_API int luaopen_brood_process(lua_State *L) {
+  brood_preload(L);  /* (stock Lua: brood_require finds brood's modules) */
   size_t i;
   luaL_newlib(L, process_funcs);
   lua_pushinteger(L, PRIO_PROCESS);

@@ -476,9 +476,7 @@ static void print_results(lua_State *L) {
 static int bind_globals(lua_State *L) {
   size_t i;
   for (i = 0; i < sizeof prebound / sizeof prebound[0]; i++) {
-    lua_getglobal(L, "require");
-    lua_pushstring(L, prebound[i][1]);
-    lua_call(L, 1, 1);
+    brood_require(L, prebound[i][1]);
     lua_setglobal(L, prebound[i][0]);
   }
   brood_sig_replmode(L);

@@ -277,9 +277,7 @@ static void run_action(lua_State *L, int signo) {
       else lua_pop(L, 1);
       break;
     case BROOD_SIGACT_EXIT:
-      lua_getglobal(L, "require");
-      lua_pushliteral(L, "brood.process");
-      lua_call(L, 1, 1);
+      brood_require(L, "brood.process");
       lua_getfield(L, -1, "exit");
       lua_call(L, 0, 0);  /* does not return */
       lua_pop(L, 1);

@@ -109,6 +109,22 @@ int brood_checksignal(lua_State *L, int arg, int *negative) {
 }
 
 
+int brood_tosignal(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    int isint;
+    lua_Integer n = lua_tointegerx(L, idx, &isint);
+    return isint && n > 0 && n < NSIG ? (int)n : -1;
+  }
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    size_t len;
+    const char *name = lua_tolstring(L, idx, &len);
+    if (strlen(name) != len) return -1;
+    return signumber(strncmp(name, "SIG", 3) == 0 ? name + 3 : name);
+  }
+  return -1;
+}
+
+
 void brood_pushsignals(lua_State *L) {
   size_t i;
   int s;
@@ -211,9 +227,7 @@ static int trap_exit(lua_State *L, int kind) {
   }
   if (kind == DISP_LUA) {
     if (!disp[0]) {  /* first time: hook into at_exit */
-      lua_getglobal(L, "require");
-      lua_pushliteral(L, "brood.process");
-      lua_call(L, 1, 1);
+      brood_require(L, "brood.process");
       lua_getfield(L, -1, "at_exit");
       lua_pushcfunction(L, run_exit_trap);
       lua_call(L, 1, 0);
@@ -352,6 +366,7 @@ static const luaL_Reg signal_funcs[] = {
 
 
 BROOD_API int luaopen_brood_signal(lua_State *L) {
+  brood_preload(L);  /* (stock Lua: brood_require finds brood's modules) */
   luaL_newlib(L, signal_funcs);
   return 1;
 }

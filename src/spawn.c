@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,7 +55,7 @@ typedef struct {
   int src;    /* R_FD: parent's fd; R_CHILD: child's fd */
 } Redirect;
 
-enum { S_NONE, S_CHDIR, S_UMASK, S_RLIMIT, S_SETSID, S_SETPGID, S_DUP, S_EXEC };
+enum { S_NONE, S_CHDIR, S_UMASK, S_RLIMIT, S_SETSID, S_SETPGID, S_DUP, S_PDEATHSIG, S_EXEC };
 
 /* Everything the child needs, prepared by the parent. */
 typedef struct {
@@ -70,12 +71,18 @@ typedef struct {
   int pgroup;             /* -1: unchanged; 0: new group; >0: join it */
   int setsid;
   int close_others;
+  int pdeathsig;          /* 0, or the signal the child gets when we die */
+  pid_t parent;           /* our pid, for pdeathsig's check */
   int openmax;            /* the descriptor limit, for close_span's fallback */
   int nrlimit;
   struct { int res; struct rlimit rl; } rlimits[MAX_RLIMITS];
   sigset_t mask;          /* the signal mask to exec with */
   volatile int err;       /* set by a child that failed */
   volatile int stage;
+  /* read by the parent only, while it builds the plan */
+  const char *argv0;      /* argv[0], when not the program's name */
+  int unsetenv_others;    /* start from an empty environment */
+  int holder, maxredir;   /* for redirects: the anchor table, and room */
 } Plan;
 
 
@@ -126,6 +133,11 @@ static int apply_and_exec(void *arg) {
   ** default for programs brood starts. Signals are blocked until exec. */
   for (s = 1; s < NSIG; s++)
     if (s == SIGPIPE || brood_sig_action(s) != BROOD_SIGACT_NONE) signal(s, SIG_DFL);
+  if (p->pdeathsig) {
+    if (prctl(PR_SET_PDEATHSIG, p->pdeathsig) < 0) fail(p, S_PDEATHSIG);
+    /* we may have died already: then no signal would come */
+    if (getppid() != p->parent) _exit(127);
+  }
   if (p->setsid) {
     if (setsid() < 0) fail(p, S_SETSID);
   }
@@ -318,40 +330,11 @@ static int openfile(lua_State *L, int holder, const char *path, int flags, mode_
 }
 
 
-/* The permissions of a created redirect file (default 0644): 0-4095
-** or an octal string ("600"). */
-static mode_t fileperm(lua_State *L, int idx, int arg) {
-  if (lua_isnil(L, idx)) return 0644;
-  if (lua_type(L, idx) == LUA_TSTRING) {
-    const char *s = brood_tocstring(L, idx, arg, "redirect permissions");
-    char *end;
-    long v = strtol(s, &end, 8);
-    if (*s && !*end && v >= 0 && v <= 07777) return (mode_t)v;
-  }
-  else if (lua_isinteger(L, idx)) {
-    lua_Integer v = lua_tointeger(L, idx);
-    if (v >= 0 && v <= 07777) return (mode_t)v;
-  }
-  return (mode_t)luaL_argerror(L, arg, "redirect permissions must be 0-4095 or an octal string such as \"600\"");
-}
-
-
-static int modeflags(lua_State *L, int arg, const char *m) {
-  int plus = strchr(m, '+') != NULL;
-  switch (m[0]) {
-    case 'r': return plus ? O_RDWR : O_RDONLY;
-    case 'w': return (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC;
-    case 'a': return (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND;
-    default: return luaL_argerror(L, arg, "invalid redirect mode");
-  }
-}
-
-
 /* One redirect: child fd <- the value at the top of the stack. */
-static void addredirect(lua_State *L, Plan *p, int max, int child, int holder, int arg) {
+static void addredirect(lua_State *L, Plan *p, int child, int arg) {
   Redirect *r;
-  int v = lua_gettop(L);
-  if (p->nredir >= max) luaL_argerror(L, arg, "too many redirects");
+  int v = lua_gettop(L), iomode;
+  if (p->nredir >= p->maxredir) luaL_argerror(L, arg, "too many redirects");
   r = &p->redir[p->nredir++];
   r->child = child;
   r->kind = R_FD;
@@ -362,7 +345,8 @@ static void addredirect(lua_State *L, Plan *p, int max, int child, int holder, i
       r->src = s[0] == 'i' ? 0 : s[0] == 'o' ? 1 : 2;  /* ours, as Ruby's :out */
     else {
       brood_tocstring(L, v, arg, "redirect path");
-      r->src = openfile(L, holder, s, child == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      r->src = openfile(L, p->holder, s, child == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC,
+                        0644);
     }
   }
   else if (lua_istable(L, v) && !brood_io_test(L, v)) {
@@ -374,12 +358,16 @@ static void addredirect(lua_State *L, Plan *p, int max, int child, int holder, i
       if (r->src < 0) luaL_argerror(L, arg, "{\"child\", fd} needs a descriptor");
       lua_pop(L, 2);
     }
-    else {
+    else {  /* {path[, mode[, perm]]} */
       const char *path = brood_tocstring(L, -1, arg, "redirect path"), *mode;
+      int flags;
+      mode_t perm;
       lua_rawgeti(L, v, 2);
       mode = lua_isnil(L, -1) ? (child == 0 ? "r" : "w") : brood_tocstring(L, -1, arg, "redirect mode");
-      lua_rawgeti(L, v, 3);
-      r->src = openfile(L, holder, path, modeflags(L, arg, mode), fileperm(L, -1, arg));
+      flags = brood_io_modeflags(L, arg, mode, &iomode);
+      perm = lua_rawgeti(L, v, 3) == LUA_TNIL ? 0644
+           : (mode_t)brood_tooctal(L, -1, arg, 07777, "redirect permissions", "600");
+      r->src = openfile(L, p->holder, path, flags, perm);
       lua_pop(L, 3);
     }
   }
@@ -392,103 +380,175 @@ static void addredirect(lua_State *L, Plan *p, int max, int child, int holder, i
 }
 
 
-static int checkbool(lua_State *L, int idx, const char *key, int arg) {
-  if (!lua_isboolean(L, idx)) {
+/*
+** The named options. Each reads the value at stack index v into the plan;
+** errors name argument 'arg'. Adding an option: a function here, a row
+** in 'spawn_options', a spec in spec/spawn_spec.lua and a line in
+** docs/reference/process.md.
+*/
+static int optbool(lua_State *L, int v, const char *key, int arg) {
+  if (!lua_isboolean(L, v)) {
     lua_pushfstring(L, "option '%s' must be a boolean", key);
     luaL_argerror(L, arg, lua_tostring(L, -1));
   }
-  return lua_toboolean(L, idx);
+  return lua_toboolean(L, v);
+}
+
+static void opt_chdir(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  (void)key;
+  p->chdir = brood_tocstring(L, v, arg, "option 'chdir'");
+}
+
+static void opt_umask(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  (void)key;
+  p->umask = (int)brood_tooctal(L, v, arg, 0777, "umask", "027");
+}
+
+static void opt_pgroup(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  (void)key;
+  if (lua_isboolean(L, v)) p->pgroup = lua_toboolean(L, v) ? 0 : -1;
+  else if (lua_isinteger(L, v) && lua_tointeger(L, v) >= 0 && lua_tointeger(L, v) <= INT_MAX)
+    p->pgroup = (int)lua_tointeger(L, v);
+  else luaL_argerror(L, arg, "option 'pgroup' must be a boolean or a process group id");
+}
+
+static void opt_new_pgroup(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  if (optbool(L, v, key, arg)) p->pgroup = 0;
+}
+
+static void opt_setsid(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  p->setsid = optbool(L, v, key, arg);
+}
+
+static void opt_close_others(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  p->close_others = optbool(L, v, key, arg);
+}
+
+static void opt_unsetenv_others(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  p->unsetenv_others = optbool(L, v, key, arg);
+}
+
+static void opt_argv0(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  (void)key;
+  p->argv0 = brood_tocstring(L, v, arg, "option 'argv0'");
+}
+
+/* pdeathsig = "TERM" (a name or number; false: none): the signal the
+** child gets when the thread that started it -- this process -- dies. */
+static void opt_pdeathsig(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  (void)key;
+  if (lua_isboolean(L, v) && !lua_toboolean(L, v)) p->pdeathsig = 0;
+  else if (lua_type(L, v) == LUA_TSTRING || lua_type(L, v) == LUA_TNUMBER) {
+    int signo = brood_tosignal(L, v);
+    if (signo <= 0) luaL_argerror(L, arg, "option 'pdeathsig' must be a signal name or number");
+    p->pdeathsig = signo;
+    p->parent = getpid();
+  }
+  else luaL_argerror(L, arg, "option 'pdeathsig' must be a signal name or number");
+}
+
+/* rlimit_<resource> = limit or {soft, hard} */
+static void opt_rlimit(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  char name[32];
+  size_t j;
+  int res;
+  if (p->nrlimit >= MAX_RLIMITS) luaL_argerror(L, arg, "too many rlimits");
+  for (j = 0; key[7 + j] && j < sizeof name - 1; j++) name[j] = (char)toupper((unsigned char)key[7 + j]);
+  name[j] = '\0';
+  res = brood_rlimit_lookup(name);
+  if (res < 0) {
+    lua_pushfstring(L, "unknown option '%s'", key);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  p->rlimits[p->nrlimit].res = res;
+  if (lua_istable(L, v)) {
+    if (lua_rawlen(L, v) != 2) {
+      lua_pushfstring(L, "option '%s' must be a limit or {soft, hard}", key);
+      luaL_argerror(L, arg, lua_tostring(L, -1));
+    }
+    lua_rawgeti(L, v, 1);
+    p->rlimits[p->nrlimit].rl.rlim_cur = brood_rlimit_value(L, lua_gettop(L), arg);
+    lua_rawgeti(L, v, 2);
+    p->rlimits[p->nrlimit].rl.rlim_max = brood_rlimit_value(L, lua_gettop(L), arg);
+    lua_pop(L, 2);
+  }
+  else {
+    rlim_t lim = brood_rlimit_value(L, v, arg);
+    p->rlimits[p->nrlimit].rl.rlim_cur = p->rlimits[p->nrlimit].rl.rlim_max = lim;
+  }
+  p->nrlimit++;
+}
+
+static const struct {
+  const char *name;  /* ending in '_': a prefix (rlimit_nofile) */
+  void (*read)(lua_State *L, Plan *p, const char *key, int v, int arg);
+} spawn_options[] = {
+  {"argv0", opt_argv0},
+  {"chdir", opt_chdir},
+  {"close_others", opt_close_others},
+  {"new_pgroup", opt_new_pgroup},
+  {"pdeathsig", opt_pdeathsig},
+  {"pgroup", opt_pgroup},
+  {"rlimit_", opt_rlimit},
+  {"setsid", opt_setsid},
+  {"umask", opt_umask},
+  {"unsetenv_others", opt_unsetenv_others},
+  {NULL, NULL}
+};
+
+
+/* The reader of a named option, or NULL. */
+static void (*findoption(const char *key))(lua_State *, Plan *, const char *, int, int) {
+  int i;
+  for (i = 0; spawn_options[i].name; i++) {
+    const char *name = spawn_options[i].name;
+    size_t len = strlen(name);
+    if (name[len - 1] == '_' ? strncmp(key, name, len) == 0 : strcmp(key, name) == 0)
+      return spawn_options[i].read;
+  }
+  return NULL;
 }
 
 
-/* Reads the options table at 'opts' into p; errors name argument
-** 'optarg'. */
-static void readoptions(lua_State *L, Plan *p, int opts, int optarg, int holder, int maxredir,
-                        const char **argv0, int *unsetenv_others) {
-  lua_pushnil(L);
-  while (lua_next(L, opts)) {
-    int child = -2, k = lua_absindex(L, -2);
-    const char *key = lua_type(L, k) == LUA_TSTRING ? brood_tocstring(L, k, optarg, "option name") : NULL;
-    if (key && strcmp(key, "chdir") == 0) p->chdir = brood_tocstring(L, -1, optarg, "option 'chdir'");
-    else if (key && strcmp(key, "umask") == 0) {
-      if (lua_type(L, -1) == LUA_TSTRING) {  /* "027": octal, as Lua has no 0o literal */
-        const char *s = brood_tocstring(L, -1, optarg, "option 'umask'");
-        char *end;
-        long m = strtol(s, &end, 8);
-        p->umask = (*s && !*end && m >= 0 && m <= 0777) ? (int)m : -2;
-      }
-      else if (lua_isinteger(L, -1)) {
-        lua_Integer m = lua_tointeger(L, -1);
-        p->umask = m >= 0 && m <= 0777 ? (int)m : -2;
-      }
-      else p->umask = -2;
-      if (p->umask < 0) luaL_argerror(L, optarg, "umask must be 0-511 or an octal string such as \"027\"");
-    }
-    else if (key && strcmp(key, "pgroup") == 0) {
-      if (lua_isboolean(L, -1)) p->pgroup = lua_toboolean(L, -1) ? 0 : -1;
-      else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 && lua_tointeger(L, -1) <= INT_MAX)
-        p->pgroup = (int)lua_tointeger(L, -1);
-      else luaL_argerror(L, optarg, "option 'pgroup' must be a boolean or a process group id");
-    }
-    else if (key && strcmp(key, "new_pgroup") == 0) {
-      if (checkbool(L, -1, key, optarg)) p->pgroup = 0;
-    }
-    else if (key && strcmp(key, "setsid") == 0) p->setsid = checkbool(L, -1, key, optarg);
-    else if (key && strcmp(key, "close_others") == 0) p->close_others = checkbool(L, -1, key, optarg);
-    else if (key && strcmp(key, "unsetenv_others") == 0) *unsetenv_others = checkbool(L, -1, key, optarg);
-    else if (key && strcmp(key, "argv0") == 0) *argv0 = brood_tocstring(L, -1, optarg, "option 'argv0'");
-    else if (key && strncmp(key, "rlimit_", 7) == 0) {
-      int res;
-      char name[32];
-      size_t j;
-      if (p->nrlimit >= MAX_RLIMITS) luaL_argerror(L, optarg, "too many rlimits");
-      for (j = 0; key[7 + j] && j < sizeof name - 1; j++) name[j] = (char)toupper((unsigned char)key[7 + j]);
-      name[j] = '\0';
-      res = brood_rlimit_lookup(name);
-      if (res < 0) {
-        lua_pushfstring(L, "unknown option '%s'", key);
-        luaL_argerror(L, optarg, lua_tostring(L, -1));
-      }
-      p->rlimits[p->nrlimit].res = res;
-      if (lua_istable(L, -1)) {
-        if (lua_rawlen(L, -1) != 2) {
-          lua_pushfstring(L, "option '%s' must be a limit or {soft, hard}", key);
-          luaL_argerror(L, optarg, lua_tostring(L, -1));
-        }
-        lua_rawgeti(L, -1, 1);
-        p->rlimits[p->nrlimit].rl.rlim_cur = brood_rlimit_value(L, lua_gettop(L), optarg);
-        lua_rawgeti(L, -2, 2);
-        p->rlimits[p->nrlimit].rl.rlim_max = brood_rlimit_value(L, lua_gettop(L), optarg);
-        lua_pop(L, 2);
-      }
-      else {
-        rlim_t v = brood_rlimit_value(L, lua_gettop(L), optarg);
-        p->rlimits[p->nrlimit].rl.rlim_cur = p->rlimits[p->nrlimit].rl.rlim_max = v;
-      }
-      p->nrlimit++;
-    }
-    else if (lua_istable(L, k) && !brood_io_test(L, k)) {  /* {"out", "err"} = target */
-      lua_Integer i, n = (lua_Integer)lua_rawlen(L, k);
-      for (i = 1; i <= n; i++) {
-        lua_rawgeti(L, k, i);
-        child = childfd(L, -1, optarg);
-        lua_pop(L, 1);
-        if (child < 0) luaL_argerror(L, optarg, "bad redirect key");
-        lua_pushvalue(L, -1);
-        addredirect(L, p, maxredir, child, holder, optarg);
-        lua_pop(L, 1);
-      }
-    }
-    else if ((child = childfd(L, k, optarg)) >= 0) {
+/* Redirects to the value at the top for each child fd the key at k
+** names: "in"/"out"/"err", a number, an IO object or a Lua file, or a
+** list of those ({"out", "err"} = target). Returns 0 if k names none. */
+static int readredirect(lua_State *L, Plan *p, int k, int arg) {
+  int child;
+  if (lua_istable(L, k) && !brood_io_test(L, k)) {
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, k);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, k, i);
+      child = childfd(L, -1, arg);
+      lua_pop(L, 1);
+      if (child < 0) luaL_argerror(L, arg, "bad redirect key");
       lua_pushvalue(L, -1);
-      addredirect(L, p, maxredir, child, holder, optarg);
+      addredirect(L, p, child, arg);
       lua_pop(L, 1);
     }
-    else {
+    return 1;
+  }
+  if ((child = childfd(L, k, arg)) < 0) return 0;
+  lua_pushvalue(L, -1);
+  addredirect(L, p, child, arg);
+  lua_pop(L, 1);
+  return 1;
+}
+
+
+/* Reads the options table at 'opts' into p; errors name argument 'arg'. */
+static void readoptions(lua_State *L, Plan *p, int opts, int arg) {
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    int k = lua_absindex(L, -2), v = lua_gettop(L);
+    const char *key = lua_type(L, k) == LUA_TSTRING ? brood_tocstring(L, k, arg, "option name") : NULL;
+    void (*read)(lua_State *, Plan *, const char *, int, int) = key ? findoption(key) : NULL;
+    if (read) read(L, p, key, v, arg);
+    else if (!readredirect(L, p, k, arg)) {
       lua_pushfstring(L, "unknown option '%s'", key ? key : luaL_typename(L, k));
-      luaL_argerror(L, optarg, lua_tostring(L, -1));
+      luaL_argerror(L, arg, lua_tostring(L, -1));
     }
-    lua_pop(L, 1);
+    lua_settop(L, v - 1);
   }
 }
 
@@ -580,9 +640,9 @@ static int holder_close(lua_State *L) {
 ** otherwise each names its own stack slot, as spawn's arguments.
 */
 static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
-  int top = lua_gettop(L), env = 0, opts = 0, holder, argvt, nargs, i, unsetenv_others = 0;
+  int top = lua_gettop(L), env = 0, opts = 0, holder, argvt, nargs, i;
   int maxredir = 64;
-  const char *argv0 = NULL, *prog, *pathvar;
+  const char *prog, *pathvar;
   Plan *p;
   /* [env,] cmd... [, opts] */
   if (first <= top && lua_istable(L, first) && !brood_io_test(L, first) &&
@@ -617,15 +677,16 @@ static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
   lua_toclose(L, holder);  /* files opened for redirects: closed on any error */
   lua_newtable(L);
   argvt = lua_gettop(L);
-  if (opts) readoptions(L, p, opts, optarg ? optarg : opts, holder, maxredir, &argv0,
-                        &unsetenv_others);
+  p->holder = holder;
+  p->maxredir = maxredir;
+  if (opts) readoptions(L, p, opts, optarg ? optarg : opts);
   /* the command */
   if (lua_istable(L, first)) {  /* {path, argv0} */
     if (lua_rawgeti(L, first, 1) != LUA_TSTRING || lua_rawgeti(L, first, 2) != LUA_TSTRING)
       luaL_argerror(L, cmdarg ? cmdarg : first, "{program, argv0} expected");
     brood_tocstring(L, -2, cmdarg ? cmdarg : first, "program");
     brood_tocstring(L, -1, cmdarg ? cmdarg : first, "argv0");
-    if (!argv0) argv0 = lua_tostring(L, -1);
+    if (!p->argv0) p->argv0 = lua_tostring(L, -1);
     append(L, holder);
     prog = lua_tostring(L, -1);
     append(L, holder);
@@ -646,7 +707,7 @@ static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
       append(L, argvt);
       lua_pushvalue(L, first);
       append(L, argvt);
-      if (!argv0) argv0 = "sh";
+      if (!p->argv0) p->argv0 = "sh";
     }
     else {
       const char *s = cmd;
@@ -673,11 +734,11 @@ static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
   lua_rawgeti(L, argvt, 1);
   prog = lua_tostring(L, -1);
   lua_pop(L, 1);
-  p->envp = buildenv(L, env, cmdarg ? cmdarg : env, unsetenv_others, holder, &pathvar);
+  p->envp = buildenv(L, env, cmdarg ? cmdarg : env, p->unsetenv_others, holder, &pathvar);
   p->path = findprog(L, prog, pathvar);
   append(L, holder);
-  if (argv0) {
-    lua_pushstring(L, argv0);
+  if (p->argv0) {
+    lua_pushstring(L, p->argv0);
     lua_rawseti(L, argvt, 1);
   }
   p->argv = strarray(L, argvt, nargs);
@@ -718,6 +779,7 @@ static const char *stagename(int stage) {
     case S_SETSID: return "setsid";
     case S_SETPGID: return "setpgid";
     case S_DUP: return "dup2";
+    case S_PDEATHSIG: return "prctl";
     default: return "exec";
   }
 }
@@ -745,7 +807,7 @@ static pid_t launch(lua_State *L, Plan *p, const char *subject) {
   if (pid < 0) return brood_raise(L, "clone", subject, err);
   if (p->err) {
     int raw;
-    while (waitpid(pid, &raw, 0) < 0 && errno == EINTR) {}
+    brood_waitpid_retry(pid, &raw, 0);
     return brood_raise(L, stagename(p->stage),
                        p->stage == S_CHDIR ? p->chdir : subject, p->err);
   }

@@ -45,9 +45,7 @@ static void childattr(posix_spawnattr_t *attr, const sigset_t *extra) {
 /* waitpid, retried after EINTR (the wait of system(3) and pclose(3)). */
 static int reap(pid_t pid) {
   int raw;
-  while (waitpid(pid, &raw, 0) < 0)
-    if (errno != EINTR) return -1;
-  return raw;
+  return brood_waitpid_retry(pid, &raw, 0) < 0 ? -1 : raw;
 }
 
 

@@ -228,9 +228,10 @@ static int process_last_status(lua_State *L) {
 ** SIGCHLD cannot reach the pipe (CHLD ignored: children reap themselves;
 ** or signals owned by another Lua state), it looks again after short
 ** naps, during which handlers run. Returns the pid, or 0 for WNOHANG with
-** no child ready; raises ECHILD and the like.
+** no child ready, or -1 with errno set (ECHILD...); brood_waitpid raises
+** instead.
 */
-int brood_waitpid(lua_State *L, int pid, int *raw, int flags) {
+static pid_t waitone(lua_State *L, int pid, int *raw, int flags) {
   int handling = !(flags & WNOHANG) && brood_sig_handling();
   int wake = handling && brood_sig_chldwake(L);
   double nap = 0.001;
@@ -238,7 +239,7 @@ int brood_waitpid(lua_State *L, int pid, int *raw, int flags) {
     pid_t r = waitpid(pid, raw, handling ? (flags | WNOHANG) : flags);
     if (r > 0 || (r == 0 && !handling)) return r;
     if (r < 0) {
-      if (errno != EINTR) brood_syserror(L, "waitpid");
+      if (errno != EINTR) return -1;
       brood_sig_check(L);
       continue;
     }
@@ -248,6 +249,13 @@ int brood_waitpid(lua_State *L, int pid, int *raw, int flags) {
       if (nap < 0.05) nap *= 2;
     }
   }
+}
+
+
+int brood_waitpid(lua_State *L, int pid, int *raw, int flags) {
+  pid_t r = waitone(L, pid, raw, flags);
+  if (r < 0) brood_syserror(L, "waitpid");
+  return r;
 }
 
 
@@ -298,21 +306,8 @@ static int process_waitall(lua_State *L) {
   lua_newtable(L);
   for (;;) {
     int raw;
-    pid_t r;
-    if (brood_sig_handling()) {
-      r = waitpid(-1, &raw, WNOHANG);
-      if (r == 0) {
-        if (brood_sig_chldwake(L)) brood_sig_wait(L, -1, 0, -1);
-        else brood_sig_wait(L, -1, 0, brood_monotonic() + 0.01);  /* see brood_waitpid */
-        continue;
-      }
-    }
-    else r = waitpid(-1, &raw, 0);
+    pid_t r = waitone(L, -1, &raw, 0);
     if (r < 0) {
-      if (errno == EINTR) {
-        brood_sig_check(L);
-        continue;
-      }
       if (errno == ECHILD) break;
       brood_syserror(L, "waitpid");
     }
@@ -365,7 +360,7 @@ static void *waiter_main(void *arg) {
   struct waiter *w = arg;
   int raw;
   pid_t r;
-  do r = waitpid(w->pid, &raw, 0); while (r < 0 && errno == EINTR);
+  r = brood_waitpid_retry(w->pid, &raw, 0);
   if (r == w->pid) w->raw = raw;
   else w->err = errno;
   atomic_store(&w->done, 1);
@@ -577,6 +572,7 @@ static const luaL_Reg core_funcs[] = {
 
 /* brood._core: helpers for brood's Lua modules, not for scripts. */
 BROOD_API int luaopen_brood__core(lua_State *L) {
+  brood_preload(L);  /* (stock Lua: brood_require finds brood's modules) */
   luaL_newlib(L, core_funcs);
   return 1;
 }
