@@ -199,4 +199,24 @@ describe("brood command line", function()
     assert.are.equal("status 130\n", r.out)
     assert.are.equal("", r.err)
   end)
+
+  it("keeps working when a script replaces the global require", function()
+    -- (brood's Lua modules use require as any module does, when they load:
+    -- the first capture loads brood._run)
+    local r = U.script([[
+      local P = require "brood.process"
+      local S = require "brood.signal"
+      local brood = require "brood"
+      P.capture("true")
+      require = function(name) error("no require for " .. name) end  -- luacheck: ignore
+      print(P.capture("echo", "captured"))
+      print(P.system("true"))
+      print(brood.process == P, brood.signal == S)
+      S.trap("EXIT", function() print("exit trap") end)
+      S.trap("TERM", "EXIT")
+      P.kill("TERM", P.pid())
+    ]])
+    assert.are.equal(0, r.code, r.err)
+    assert.matches("^captured\n\tpid %d+ exit 0\ntrue\tpid %d+ exit 0\ntrue\ttrue\nexit trap\n$", r.out)
+  end)
 end)
