@@ -223,7 +223,27 @@ void brood_io_flushall(void);
 enum { BROOD_IO_READ = 1, BROOD_IO_WRITE = 2 };
 enum { BROOD_KIND_FILE, BROOD_KIND_PIPE, BROOD_KIND_SOCKET, BROOD_KIND_TTY, BROOD_KIND_OTHER };
 
-typedef struct brood_IO {
+typedef struct brood_IO brood_IO;
+
+/* How an object is being closed, for its own close function. */
+enum {
+  BROOD_CLOSE_CALL,  /* io:close(): may wait; pushes close's results, returns their count */
+  BROOD_CLOSE_TBC,   /* a to-be-closed variable going out of scope: may wait */
+  BROOD_CLOSE_GC     /* the collector: must not wait or raise */
+};
+
+/*
+** What a kind of IO object does its own way (as the closef of Lua's
+** luaL_Stream). Plain objects have none; IO.popen's objects (spawn.c)
+** wait for their program when closed. 'close' runs once, after the
+** object's buffers are freed and its descriptors closed.
+*/
+typedef struct brood_IO_ops {
+  int (*close)(lua_State *L, brood_IO *io, int how);
+  lua_Integer (*pid)(brood_IO *io);  /* io:pid(); 0: none */
+} brood_IO_ops;
+
+struct brood_IO {
   int fd;                 /* -1 once closed */
   int mode;               /* BROOD_IO_READ | BROOD_IO_WRITE */
   int kind;               /* BROOD_KIND_* */
@@ -239,9 +259,9 @@ typedef struct brood_IO {
   char *wbuf;             /* write buffer */
   size_t wlen, wcap;
   struct brood_IO *prev, *next;  /* objects with a write buffer (flushall) */
-  lua_Integer pid;        /* the child of a popen object, else 0 */
-  int pfd;                /* popen "r+": the write end to the child, else -1 */
-} brood_IO;
+  int pfd;                /* a duplex object's write descriptor (popen "r+"), else -1 */
+  const brood_IO_ops *ops;  /* NULL: a plain descriptor */
+};
 
 /* open(2) flags for a Lua/Ruby mode string ("r", "w", "a", with "+",
 ** "b", and "x" for O_EXCL); *iomode gets BROOD_IO_READ/WRITE. Raises
@@ -250,6 +270,10 @@ int brood_io_modeflags(lua_State *L, int arg, const char *m, int *iomode);
 
 /* Pushes a new IO object for fd (taking ownership when 'owned'). */
 brood_IO *brood_io_new(lua_State *L, int fd, int mode, int kind, int owned);
+
+/* The same, 'size' bytes large: a kind of object that extends brood_IO
+** (its first member) with fields of its own, and sets io->ops. */
+brood_IO *brood_io_newx(lua_State *L, size_t size, int fd, int mode, int kind, int owned);
 
 /* The open IO object at arg (raises for closed ones), or NULL / error. */
 brood_IO *brood_io_check(lua_State *L, int arg);
@@ -283,9 +307,6 @@ void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, siz
 
 /* Flushes io's write buffer (raising on error). */
 void brood_io_flush(lua_State *L, brood_IO *io);
-
-/* Set by spawn.c: closes a popen object (waiting for its program). */
-extern int (*brood_io_closehook)(lua_State *L, brood_IO *io);
 
 /* Closes the IO object at idx as io:close() does. */
 void brood_io_close(lua_State *L, int idx);

@@ -69,10 +69,10 @@ static int fdkind(int fd) {
 static void iometa(lua_State *L);
 
 
-brood_IO *brood_io_new(lua_State *L, int fd, int mode, int kind, int owned) {
-  brood_IO *io = lua_newuserdatauv(L, sizeof(brood_IO), 0);
+brood_IO *brood_io_newx(lua_State *L, size_t size, int fd, int mode, int kind, int owned) {
+  brood_IO *io = lua_newuserdatauv(L, size, 0);
   int fl;
-  memset(io, 0, sizeof *io);  /* inert: a closed object */
+  memset(io, 0, size);  /* inert: a closed object */
   io->fd = -1;
   io->pfd = -1;
   if (luaL_getmetatable(L, BROOD_IO_TYPE) == LUA_TNIL) {
@@ -89,6 +89,11 @@ brood_IO *brood_io_new(lua_State *L, int fd, int mode, int kind, int owned) {
   io->sync = io->kind != BROOD_KIND_FILE;
   io->linebuf = io->kind == BROOD_KIND_TTY;
   return io;
+}
+
+
+brood_IO *brood_io_new(lua_State *L, int fd, int mode, int kind, int owned) {
+  return brood_io_newx(L, sizeof(brood_IO), fd, mode, kind, owned);
 }
 
 
@@ -683,10 +688,6 @@ static void release(brood_IO *io, int closefd) {
 }
 
 
-/* Hook for popen objects (spawn.c): waits for the child once the object
-** is closed (buffers freed, descriptors closed). */
-int (*brood_io_closehook)(lua_State *L, brood_IO *io);
-
 /* io:close() -> true (for a popen object: as os.execute's results).
 ** Closing a closed IO does nothing, as in Ruby. */
 static int io_close(lua_State *L) {
@@ -702,9 +703,9 @@ static int io_close(lua_State *L) {
     failed = lua_pcall(L, 1, 0, 0) != LUA_OK;  /* close even if flushing fails */
   }
   release(io, 1);
-  if (io->pid && brood_io_closehook) {
+  if (io->ops && io->ops->close) {
     if (failed) lua_pop(L, 1);
-    return brood_io_closehook(L, io);
+    return io->ops->close(L, io, BROOD_CLOSE_CALL);
   }
   if (failed) return lua_error(L);
   lua_pushboolean(L, 1);
@@ -727,23 +728,21 @@ static int io_tbc(lua_State *L) {
   if (io->fd >= 0) {
     flush_raw(io);
     release(io, io->owned);
-    if (io->pid && brood_io_closehook) brood_io_closehook(L, io);
+    if (io->ops && io->ops->close) io->ops->close(L, io, BROOD_CLOSE_TBC);
   }
   return 0;
 }
 
 
-/* __gc: flush what is buffered and close what is owned. */
+/* __gc: flush what is buffered and close what is owned (a popen
+** object's program is reaped in the background: the collector never
+** waits). */
 static int io_gc(lua_State *L) {
   brood_IO *io = toio(L, 1);
   if (io->fd >= 0) {
     flush_raw(io);
     release(io, io->owned);
-    if (io->pid) {  /* a popen object nobody closed: its program is reaped in
-                    ** the background, so that the collector never waits */
-      brood_reap_later((int)io->pid);
-      io->pid = 0;
-    }
+    if (io->ops && io->ops->close) io->ops->close(L, io, BROOD_CLOSE_GC);
   }
   return 0;
 }
@@ -764,7 +763,8 @@ static int io_fileno(lua_State *L) {
 /* io:pid() -> the program's pid for an IO.popen object, else nil. */
 static int io_pid(lua_State *L) {
   brood_IO *io = toio(L, 1);
-  if (io->pid) lua_pushinteger(L, (lua_Integer)io->pid);
+  lua_Integer pid = io->ops && io->ops->pid ? io->ops->pid(io) : 0;
+  if (pid) lua_pushinteger(L, pid);
   else lua_pushnil(L);
   return 1;
 }

@@ -913,15 +913,34 @@ static int reap_guard_close(lua_State *L) {
 }
 
 
+/* A popen object: an IO object that knows its program. */
+typedef struct {
+  brood_IO io;
+  pid_t pid;  /* 0 once waited for (or handed to a reaper) */
+} Popen;
+
+
+static lua_Integer popen_pid(brood_IO *io) {
+  return ((Popen *)io)->pid;
+}
+
+
 /*
-** The close hook of popen objects: wait, then os.execute's results. If a
-** trap handler raises while it waits, the error goes on and the program
-** is reaped in the background -- never left a zombie.
+** A popen object's close: wait, then os.execute's results. If a trap
+** handler raises while it waits, the error goes on and the program is
+** reaped in the background -- never left a zombie. The collector never
+** waits: it hands the program to a background reaper.
 */
-static int popen_close(lua_State *L, brood_IO *io) {
+static int popen_close(lua_State *L, brood_IO *io, int how) {
+  Popen *po = (Popen *)io;
   int raw = 0, *guard;
-  pid_t pid = (pid_t)io->pid;
-  io->pid = 0;
+  pid_t pid = po->pid;
+  po->pid = 0;
+  if (pid == 0) return 0;
+  if (how == BROOD_CLOSE_GC) {
+    brood_reap_later(pid);
+    return 0;
+  }
   guard = lua_newuserdatauv(L, sizeof(int), 0);
   *guard = pid;
   if (luaL_newmetatable(L, "brood.popen.reaper")) {
@@ -935,6 +954,9 @@ static int popen_close(lua_State *L, brood_IO *io) {
   brood_setlaststatus(L, pid, raw);
   return brood_execresult(L, raw);
 }
+
+
+static const brood_IO_ops popen_ops = {popen_close, popen_pid};
 
 
 /*
@@ -1025,7 +1047,8 @@ static int io_popen(lua_State *L) {
   lua_closeslot(L, lua_gettop(L));  /* the redirect files */
   /* the object returned takes our ends over: made first (inert), so
   ** that no error can come between handing the descriptors over */
-  io = brood_io_new(L, -1, flags, BROOD_KIND_PIPE, 1);
+  io = brood_io_newx(L, sizeof(Popen), -1, flags, BROOD_KIND_PIPE, 1);
+  io->ops = &popen_ops;
   if (ours) {
     brood_IO *r = lua_touserdata(L, ours);
     io->fd = r->fd;
@@ -1037,7 +1060,7 @@ static int io_popen(lua_State *L) {
     else io->pfd = w->fd;
     w->fd = -1;
   }
-  io->pid = pid;
+  ((Popen *)io)->pid = pid;
   obj = lua_gettop(L);
   if (!fnidx) return 1;
   {
@@ -1067,7 +1090,6 @@ void brood_open_spawn(lua_State *L) {
 
 
 void brood_open_popen(lua_State *L) {
-  brood_io_closehook = popen_close;
   lua_pushcfunction(L, io_popen);
   lua_setfield(L, -2, "popen");
 }
