@@ -39,47 +39,18 @@ static int load_embedded(lua_State *L) {
 }
 
 
-/* Registers a preload loader for each of brood's modules; with
-** 'keep', an entry that is already there stays. */
-static void preload(lua_State *L, int keep) {
+BROOD_API void brood_openlibs(lua_State *L) {
   const luaL_Reg *c;
   const struct brood_luamod *m;
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   for (c = cmodules; c->name; c++) {
-    if (keep && lua_getfield(L, -1, c->name) != LUA_TNIL) {
-      lua_pop(L, 1);
-      continue;
-    }
-    if (keep) lua_pop(L, 1);
     lua_pushcfunction(L, c->func);
     lua_setfield(L, -2, c->name);
   }
   for (m = brood_luamods; m->name; m++) {
-    if (keep && lua_getfield(L, -1, m->name) != LUA_TNIL) {
-      lua_pop(L, 1);
-      continue;
-    }
-    if (keep) lua_pop(L, 1);
     lua_pushlightuserdata(L, (void *)m);
     lua_pushcclosure(L, load_embedded, 1);
     lua_setfield(L, -2, m->name);
-  }
-  lua_pop(L, 1);
-}
-
-
-BROOD_API void brood_openlibs(lua_State *L) {
-  preload(L, 0);
-}
-
-
-void brood_preload(lua_State *L) {
-  lua_pushlightuserdata(L, (void *)cmodules);  /* done once per state */
-  if (lua_rawget(L, LUA_REGISTRYINDEX) == LUA_TNIL) {
-    preload(L, 1);
-    lua_pushlightuserdata(L, (void *)cmodules);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, LUA_REGISTRYINDEX);
   }
   lua_pop(L, 1);
 }
@@ -110,7 +81,6 @@ static int brood_index(lua_State *L) {
 
 
 BROOD_API int luaopen_brood(lua_State *L) {
-  brood_preload(L);
   lua_createtable(L, 0, 4);
   lua_pushliteral(L, BROOD_VERSION);
   lua_setfield(L, -2, "version");

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <sys/wait.h>
 
+#include <lualib.h>
+
 #include "common.h"
 
 
@@ -287,24 +289,37 @@ pid_t brood_waitpid_retry(pid_t pid, int *raw, int flags) {
 
 
 void brood_require(lua_State *L, const char *name) {
+  int loaded, i;
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  if (lua_getfield(L, -1, name) != LUA_TNIL) {  /* loaded already */
-    lua_remove(L, -2);
+  loaded = lua_gettop(L);
+  if (lua_getfield(L, loaded, name) != LUA_TNIL) {  /* loaded already */
+    lua_remove(L, loaded);
     return;
   }
   lua_pop(L, 1);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  if (lua_getfield(L, -1, name) != LUA_TFUNCTION)
-    luaL_error(L, "module '%s' is not among brood's preloaded modules", name);
-  lua_remove(L, -2);
+  /* the package library's own searchers (its table, not the global) */
+  if (lua_getfield(L, loaded, LUA_LOADLIBNAME) != LUA_TTABLE ||
+      lua_getfield(L, -1, "searchers") != LUA_TTABLE)
+    luaL_error(L, "module '%s' not found: no package library", name);
+  for (i = 1;; i++) {
+    if (lua_rawgeti(L, -1, i) == LUA_TNIL) luaL_error(L, "module '%s' not found", name);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 2);  /* loader, extra -- or a message */
+    if (lua_isfunction(L, -2)) break;
+    lua_pop(L, 2);
+  }
   lua_pushstring(L, name);
-  lua_pushliteral(L, ":preload:");
-  lua_call(L, 2, 1);  /* as require calls a preload loader */
+  lua_insert(L, -2);  /* loader, name, extra */
+  lua_call(L, 2, 1);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
-    lua_pushboolean(L, 1);
+    if (lua_getfield(L, loaded, name) == LUA_TNIL) {  /* as require: true */
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+    }
   }
   lua_pushvalue(L, -1);
-  lua_setfield(L, -3, name);  /* _LOADED[name] */
-  lua_remove(L, -2);
+  lua_setfield(L, loaded, name);
+  lua_replace(L, loaded);
+  lua_settop(L, loaded);
 }

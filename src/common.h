@@ -165,14 +165,12 @@ rlim_t brood_rlimit_value(lua_State *L, int idx, int arg);
 ** about to be, and for brood's reaper threads. */
 pid_t brood_waitpid_retry(pid_t pid, int *raw, int flags);
 
-/* Pushes brood's module 'name' (require's result): from package.loaded,
-** else by its package.preload loader, recording it in package.loaded --
-** never through the global require, which a script may replace. */
+/* Pushes brood's module 'name', as require would: from package.loaded,
+** else found by the package library's searchers (package.preload first:
+** the brood binary's compiled-in modules; under stock Lua, the installed
+** files) and recorded in package.loaded -- never through the global
+** require, which a script may replace. */
 void brood_require(lua_State *L, const char *name);
-
-/* Makes sure package.preload has a loader for each of brood's modules
-** (brood.c); the module openers call it, for stock Lua. */
-void brood_preload(lua_State *L);
 
 /* Pushes a status object (Ruby's Process::Status) for a raw wait status. */
 void brood_pushstatus(lua_State *L, lua_Integer pid, int raw);
@@ -296,12 +294,6 @@ int brood_io_open(lua_State *L, const char *path, int flags, mode_t perm);
 ** many, 0 at end of file. Raises on errors. */
 size_t brood_io_read(lua_State *L, brood_IO *io, char *buf, size_t n);
 
-/* Makes a write to a pipe or socket fail with EPIPE rather than kill the
-** process while 'brood_sig_inwrite' is set around it: installs brood's
-** SIGPIPE guard when PIPE has its default action. For writes that cannot
-** say MSG_NOSIGNAL (splice, sendfile). */
-void brood_io_guardpipe(void);
-
 /* Writes all of data (waiting as needed; EPIPE raises, never SIGPIPE). */
 void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, size_t len);
 
@@ -313,9 +305,6 @@ void brood_io_close(lua_State *L, int idx);
 
 /* Methods from socket.c, added to the IO metatable. */
 extern const luaL_Reg brood_socket_methods[];
-
-/* Called when PIPE's disposition changes (signal.c). */
-void brood_io_sigpipe_changed(void);
 
 /* }====================================================== */
 
@@ -433,18 +422,22 @@ enum {
   BROOD_SIGACT_EXIT,       /* Process.exit() ("EXIT") */
   BROOD_SIGACT_INTERRUPT,  /* raise "interrupted!" (the REPL's Ctrl-C) */
   BROOD_SIGACT_WAKE,       /* only wake blocking calls (brood's own CHLD) */
-  BROOD_SIGACT_PIPE        /* brood's SIGPIPE guard (see brood_sig_pipeguard) */
+  BROOD_SIGACT_PIPE        /* brood's SIGPIPE guard (see brood_sig_guardpipe) */
 };
 
 /*
-** SIGPIPE at its default action, the brood way: a C handler that returns
-** when a brood IO write is under way ('brood_sig_inwrite' set), so that
-** the write fails with EPIPE, and otherwise restores the default action
-** and raises the signal again, so that anything else (Lua's print) dies
-** of SIGPIPE exactly as it would have. Caught, it is reset by exec.
-** Returns 0 if installed.
+** Makes a write to a pipe or socket fail with EPIPE rather than kill the
+** process while 'brood_sig_inwrite' is set around it, for writes that
+** cannot say MSG_NOSIGNAL (write to a pipe, splice, sendfile). While PIPE
+** has its default action, installs (once) brood's guard: a C handler
+** that returns when a brood write is under way, so that the write fails
+** with EPIPE, and otherwise restores the default action and raises the
+** signal again, so that anything else (Lua's print) dies of SIGPIPE
+** exactly as it would have. Caught, it is reset by exec. A trapped or
+** ignored PIPE is the script's business: then it does nothing. Cheap
+** after the first call (the answer is kept until PIPE's action changes).
 */
-int brood_sig_pipeguard(void);
+void brood_sig_guardpipe(void);
 extern volatile sig_atomic_t brood_sig_inwrite;
 
 /* Catches signo with brood's C handler and sets its action; 'restart'

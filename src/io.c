@@ -219,35 +219,13 @@ size_t brood_io_read(lua_State *L, brood_IO *io, char *buf, size_t n) {
 }
 
 
-/* A pipe write must fail with EPIPE rather than kill the process. While
-** SIGPIPE has its default action, brood's guard handler is installed (on
-** the first pipe write) and told when a write is under way; a trapped or
-** ignored PIPE is the script's business. */
-static int pipe_guarded = -1;  /* unknown */
-
-void brood_io_sigpipe_changed(void) {
-  pipe_guarded = -1;
-}
-
-
-void brood_io_guardpipe(void) {
-  if (pipe_guarded < 0) {
-    struct sigaction sa;
-    pipe_guarded = 0;
-    if (brood_sig_action(SIGPIPE) == BROOD_SIGACT_PIPE) pipe_guarded = 1;
-    else if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
-      pipe_guarded = brood_sig_pipeguard() == 0;
-  }
-}
-
-
 /* One write (EPIPE, never SIGPIPE) that never blocks when 'nowait'. */
 static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int nowait) {
   ssize_t r;
   if (io->kind == BROOD_KIND_SOCKET)
     return send(fd, p, n, MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
   if (io->kind == BROOD_KIND_FILE) return write(fd, p, n);
-  brood_io_guardpipe();
+  brood_sig_guardpipe();
   brood_sig_inwrite = 1;
   if (nowait && !io->nonblock && nowait_ok[io->kind]) {
     struct iovec iov = {(void *)p, n};
@@ -1397,7 +1375,6 @@ static const luaL_Reg io_funcs[] = {
 
 
 BROOD_API int luaopen_brood_io(lua_State *L) {
-  brood_preload(L);  /* (stock Lua: brood_require finds brood's modules) */
   static const char *const names[] = {"stdin", "stdout", "stderr"};
   int fd;
   luaL_newlib(L, io_funcs);

@@ -447,7 +447,6 @@ static const luaL_Reg process_funcs[] = {
 
 
 BROOD_API int luaopen_brood_process(lua_State *L) {
-  brood_preload(L);  /* (stock Lua: brood_require finds brood's modules) */
   size_t i;
   luaL_newlib(L, process_funcs);
   lua_pushinteger(L, PRIO_PROCESS);

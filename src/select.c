@@ -167,7 +167,7 @@ int brood_io_copy_stream(lua_State *L) {
     src->rpos += n;
     done += (lua_Integer)n;
   }
-  if (dst->kind != BROOD_KIND_FILE) brood_io_guardpipe();
+  if (dst->kind != BROOD_KIND_FILE) brood_sig_guardpipe();
   while (limit < 0 || done < limit) {
     size_t chunk = 1 << 20;
     ssize_t n;

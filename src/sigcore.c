@@ -87,6 +87,7 @@ static int replactive;                 /* the REPL owns Ctrl-C by default */
 /* What dispatch does for each signal (BROOD_SIGACT_*). Written and read
 ** only by the thread running Lua (the C handler only reads it). */
 static unsigned char action[NSIG];
+static int pipe_guarded = -1;          /* the SIGPIPE guard: unknown (-1), off, on */
 static int nhandled;  /* signals whose action runs something in Lua */
 
 /* }====================================================== */
@@ -667,7 +668,6 @@ void brood_sig_activate(lua_State *L) {
   lua_pushboolean(L, 0);
   dispatcher_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   brood_sig_tracking(L);
-  brood_patch_stdlib(L);
   owner = m;
   atomic_store(&running, m);
 }
@@ -681,6 +681,7 @@ static int runs_lua(int act) {
 void brood_sig_setaction(int signo, int act) {
   nhandled += runs_lua(act) - runs_lua(action[signo]);
   action[signo] = (unsigned char)act;
+  if (signo == SIGPIPE && act != BROOD_SIGACT_PIPE) pipe_guarded = -1;
 }
 
 
@@ -696,8 +697,14 @@ int brood_sig_install(int signo, int act, int restart) {
 }
 
 
-int brood_sig_pipeguard(void) {
-  return brood_sig_install(SIGPIPE, BROOD_SIGACT_PIPE, 1);
+void brood_sig_guardpipe(void) {
+  if (pipe_guarded < 0) {
+    struct sigaction sa;
+    pipe_guarded = 0;
+    if (action[SIGPIPE] == BROOD_SIGACT_PIPE) pipe_guarded = 1;
+    else if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+      pipe_guarded = brood_sig_install(SIGPIPE, BROOD_SIGACT_PIPE, 1) == 0;
+  }
 }
 
 

@@ -294,7 +294,6 @@ static int signal_trap(lua_State *L) {
       break;
   }
   disp[signo] = (unsigned char)kind;
-  if (signo == SIGPIPE) brood_io_sigpipe_changed();
   return 1;
 }
 
@@ -366,7 +365,9 @@ static const luaL_Reg signal_funcs[] = {
 
 
 BROOD_API int luaopen_brood_signal(lua_State *L) {
-  brood_preload(L);  /* (stock Lua: brood_require finds brood's modules) */
+  /* a script that can ignore SIGPIPE needs os.execute and io.popen that
+  ** give their programs the default back (stdlib.c) */
+  brood_patch_stdlib(L);
   luaL_newlib(L, signal_funcs);
   return 1;
 }

@@ -580,7 +580,6 @@ static const luaL_Reg socket_funcs[] = {
 
 
 BROOD_API int luaopen_brood_socket(lua_State *L) {
-  brood_preload(L);  /* (stock Lua: brood_require finds brood's modules) */
   luaL_newlib(L, socket_funcs);
   lua_pushinteger(L, MSG_PEEK);
   lua_setfield(L, -2, "MSG_PEEK");

@@ -572,7 +572,6 @@ static const luaL_Reg core_funcs[] = {
 
 /* brood._core: helpers for brood's Lua modules, not for scripts. */
 BROOD_API int luaopen_brood__core(lua_State *L) {
-  brood_preload(L);  /* (stock Lua: brood_require finds brood's modules) */
   luaL_newlib(L, core_funcs);
   return 1;
 }
