@@ -435,9 +435,17 @@ local function run_batch(k)
   end
   local function feed(r, s)
     if r == logr then
+      -- (plain finds: a pattern would backtrack quadratically over a
+      -- long line still without its newline)
       pending = pending .. s
-      for line in pending:gmatch("([^\n]*)\n") do on_line(line) end
-      pending = pending:match("([^\n]*)$")
+      local pos = 1
+      while true do
+        local nl = pending:find("\n", pos, true)
+        if not nl then break end
+        on_line(pending:sub(pos, nl - 1))
+        pos = nl + 1
+      end
+      pending = pending:sub(pos)
     elseif b.stderr_len < 262144 then
       b.stderr[#b.stderr + 1] = s
       b.stderr_len = b.stderr_len + #s
