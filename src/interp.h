@@ -1,5 +1,5 @@
 /*
-** interp.h -- what the brood command's main.c and repl.c share.
+** interp.h -- what the brood command's main.c and repl.c share (interp.c).
 */
 #ifndef BROOD_INTERP_H
 #define BROOD_INTERP_H
