@@ -217,6 +217,7 @@ describe("brood command line", function()
       P.kill("TERM", P.pid())
     ]])
     assert.are.equal(0, r.code, r.err)
-    assert.matches("^captured\n\tpid %d+ exit 0\ntrue\tpid %d+ exit 0\ntrue\ttrue\nexit trap\n$", r.out)
+    assert.matches("^captured\n\tpid %d+ exit 0\ntrue\tpid %d+ exit 0\n" ..
+                   "true\ttrue\nexit trap\n$", r.out)
   end)
 end)

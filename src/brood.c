@@ -4,7 +4,8 @@
 */
 #include <string.h>
 
-#include "common.h"
+#include "modules.h"
+
 
 
 /* The modules written in C, by require name. */

@@ -15,6 +15,7 @@
 #include "common.h"
 
 
+
 /*
 ** {======================================================
 ** Error objects
@@ -322,4 +323,13 @@ void brood_require(lua_State *L, const char *name) {
   lua_setfield(L, loaded, name);
   lua_replace(L, loaded);
   lua_settop(L, loaded);
+}
+
+
+void brood_pushsentinel(lua_State *L, lua_CFunction gc) {
+  lua_newuserdatauv(L, 0, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
 }

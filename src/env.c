@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "process.h"
+
 
 extern char **environ;
 

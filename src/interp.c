@@ -10,6 +10,7 @@
 #include "common.h"
 #include "interp.h"
 
+
 const char *interp_progname = "brood";
 
 

@@ -42,7 +42,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "io.h"
+
 
 #define BUFSIZE 65536
 
@@ -644,8 +645,7 @@ static int io_flush(lua_State *L) {
 }
 
 
-/* Drops the object's resources; closes the fd when 'closefd'. */
-static void release(brood_IO *io, int closefd) {
+void brood_io_release(brood_IO *io, int closefd) {
   if (io->wbuf) {
     if (io->prev) io->prev->next = io->next;
     else if (withbuffers == io) withbuffers = io->next;
@@ -680,7 +680,7 @@ static int io_close(lua_State *L) {
     lua_pushvalue(L, 1);
     failed = lua_pcall(L, 1, 0, 0) != LUA_OK;  /* close even if flushing fails */
   }
-  release(io, 1);
+  brood_io_release(io, 1);
   if (io->ops && io->ops->close) {
     if (failed) lua_pop(L, 1);
     return io->ops->close(L, io, BROOD_CLOSE_CALL);
@@ -705,7 +705,7 @@ static int io_tbc(lua_State *L) {
   brood_IO *io = toio(L, 1);
   if (io->fd >= 0) {
     flush_raw(io);
-    release(io, io->owned);
+    brood_io_release(io, io->owned);
     if (io->ops && io->ops->close) io->ops->close(L, io, BROOD_CLOSE_TBC);
   }
   return 0;
@@ -719,7 +719,7 @@ static int io_gc(lua_State *L) {
   brood_IO *io = toio(L, 1);
   if (io->fd >= 0) {
     flush_raw(io);
-    release(io, io->owned);
+    brood_io_release(io, io->owned);
     if (io->ops && io->ops->close) io->ops->close(L, io, BROOD_CLOSE_GC);
   }
   return 0;
@@ -964,10 +964,6 @@ int brood_io_modeflags(lua_State *L, int arg, const char *m, int *iomode) {
 }
 
 
-static mode_t checkperm(lua_State *L, int arg, mode_t def) {
-  if (lua_isnoneornil(L, arg)) return def;
-  return (mode_t)brood_tooctal(L, arg, arg, 07777, "permissions", "644");
-}
 
 
 /*
@@ -1073,7 +1069,7 @@ static int io_close_write(lua_State *L) {
 ** true; with nonblock, false when another holds the lock. A blocking
 ** lock is retried with short naps so that trap handlers keep running.
 */
-static int lockop(lua_State *L, int arg) {
+int brood_io_lockop(lua_State *L, int arg) {
   static const char *const ops[] = {"EX", "SH", "UN", NULL};
   static const int values[] = {LOCK_EX, LOCK_SH, LOCK_UN};
   if (lua_type(L, arg) == LUA_TSTRING) {
@@ -1087,7 +1083,7 @@ static int lockop(lua_State *L, int arg) {
 }
 
 
-static int flock_retry(lua_State *L, int fd, int op, int nonblock) {
+int brood_io_flockfd(lua_State *L, int fd, int op, int nonblock) {
   double nap = 0.001;
   for (;;) {
     if (flock(fd, op | LOCK_NB) == 0) return 1;
@@ -1105,8 +1101,8 @@ static int flock_retry(lua_State *L, int fd, int op, int nonblock) {
 
 static int io_flock(lua_State *L) {
   brood_IO *io = brood_io_check(L, 1);
-  int op = lockop(L, 2);
-  lua_pushboolean(L, flock_retry(L, io->fd, op, lua_toboolean(L, 3)));
+  int op = brood_io_lockop(L, 2);
+  lua_pushboolean(L, brood_io_flockfd(L, io->fd, op, lua_toboolean(L, 3)));
   return 1;
 }
 
@@ -1183,8 +1179,7 @@ static void iometa(lua_State *L) {
   lua_setfield(L, -2, "__tostring");
   lua_pushcfunction(L, io_newindex);
   lua_setfield(L, -2, "__newindex");
-  luaL_newlib(L, io_methods);          /* methods, with the socket ones */
-  luaL_setfuncs(L, brood_socket_methods, 0);
+  luaL_newlib(L, io_methods);  /* the modules add theirs (brood_io_addmethods) */
   lua_pushcclosure(L, io_index, 1);
   lua_setfield(L, -2, "__index");
 }
@@ -1192,197 +1187,13 @@ static void iometa(lua_State *L) {
 /* }====================================================== */
 
 
-/*
-** {======================================================
-** Module functions
-** =======================================================
-*/
-
-/*
-** IO.pipe([fn]) -> reader, writer. Both ends close-on-exec. With fn:
-** fn(reader, writer) runs, both are closed after, and fn's results are
-** returned (Ruby's block form).
-*/
-static int io_pipe(lua_State *L) {
-  int fds[2], with_fn = !lua_isnoneornil(L, 1);
-  if (with_fn) luaL_checktype(L, 1, LUA_TFUNCTION);
-  lua_settop(L, 1);
-  if (pipe2(fds, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
-  brood_io_new(L, fds[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
-  brood_io_new(L, fds[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
-  if (!with_fn) return 2;
-  {
-    int base = lua_gettop(L) - 2, status, nres;
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, base + 1);
-    lua_pushvalue(L, base + 2);
-    status = lua_pcall(L, 2, LUA_MULTRET, 0);
-    release(toio(L, base + 1), 1);
-    release(toio(L, base + 2), 1);
-    if (status != LUA_OK) return lua_error(L);
-    nres = lua_gettop(L) - base - 2;
-    return nres;
+void brood_io_addmethods(lua_State *L, const luaL_Reg *methods) {
+  if (luaL_getmetatable(L, BROOD_IO_TYPE) == LUA_TNIL) {
+    lua_pop(L, 1);
+    iometa(L);
   }
-}
-
-
-/* IO.for_fd(fd[, mode]) -- an IO object for a descriptor this process
-** holds; closing (or collecting) it closes the descriptor. */
-static int io_for_fd(lua_State *L) {
-  int fd = brood_checkfd(L, 1);
-  int fl = fcntl(fd, F_GETFL), mode;
-  if (fl < 0) return brood_syserror(L, "fcntl");
-  if (lua_isnoneornil(L, 2)) {
-    int acc = fl & O_ACCMODE;
-    mode = acc == O_RDONLY ? BROOD_IO_READ
-         : acc == O_WRONLY ? BROOD_IO_WRITE : BROOD_IO_READ | BROOD_IO_WRITE;
-  }
-  else brood_io_modeflags(L, 2, brood_checkcstring(L, 2, "mode"), &mode);
-  brood_io_new(L, fd, mode, -1, 1);
-  return 1;
-}
-
-
-/* IO.open(path[, mode[, perm]]) -- mode as Lua's ("r", "w", "a", with
-** "+", "b"; "x" for O_EXCL); perm (default "666", before the umask) as a
-** number or octal string. */
-static int io_open(lua_State *L) {
-  const char *path = brood_checkcstring(L, 1, "path");
-  const char *m = brood_optcstring(L, 2, "r", "mode");
-  int mode, flags = brood_io_modeflags(L, 2, m, &mode), fd;
-  mode_t perm = checkperm(L, 3, 0666);
-  fd = brood_io_open(L, path, flags | O_CLOEXEC, perm);
-  if (fd < 0) return brood_raise(L, "open", path, errno);
-  brood_io_new(L, fd, mode, -1, 1);
-  return 1;
-}
-
-
-/* IO.fileno(x) -- the descriptor number of an IO object, a Lua file
-** handle, or a number. */
-static int io_fileno_of(lua_State *L) {
-  brood_IO *io = brood_io_test(L, 1);
-  luaL_Stream *f;
-  if (io) {
-    if (io->fd < 0) return luaL_argerror(L, 1, "IO is closed");
-    lua_pushinteger(L, io->fd);
-    return 1;
-  }
-  f = luaL_testudata(L, 1, LUA_FILEHANDLE);
-  if (f) {
-    if (f->closef == NULL) return luaL_argerror(L, 1, "file is closed");
-    lua_pushinteger(L, fileno(f->f));
-    return 1;
-  }
-  lua_pushinteger(L, brood_checkfd(L, 1));
-  return 1;
-}
-
-
-/* IO.mkfifo(path[, perm]) -- a named pipe (perm default "666"). */
-static int io_mkfifo(lua_State *L) {
-  const char *path = brood_checkcstring(L, 1, "path");
-  if (mkfifo(path, checkperm(L, 2, 0666)) != 0) return brood_raise(L, "mkfifo", path, errno);
-  return 0;
-}
-
-
-/* IO.flock(io, op[, nonblock]) -- io:flock for IO objects and Lua files. */
-static int io_flock_fn(lua_State *L) {
-  int fd, op;
-  lua_settop(L, 3);
-  io_fileno_of(L);
-  fd = (int)lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  op = lockop(L, 2);
-  lua_pushboolean(L, flock_retry(L, fd, op, lua_toboolean(L, 3)));
-  return 1;
-}
-
-
-/*
-** IO.pidfile(path) -> io. Opens (creating) path, takes an exclusive
-** flock on it and writes this process's pid; the lock lasts while the
-** returned object stays open. If another process holds it, raises the
-** error object EAGAIN with field pid = the holder's pid.
-** A daemon's pid file often lives in a directory others can write to,
-** so the file is opened without following a symbolic link (ELOOP: a link
-** planted there cannot make it write elsewhere, nor create a link's
-** target), and anything but a regular file is refused (EINVAL).
-*/
-static int io_pidfile(lua_State *L) {
-  const char *path = brood_checkcstring(L, 1, "path");
-  char buf[32];
-  int fd, len;
-  struct stat st;
-  brood_IO *io;
-  brood_checknargs(L, 1);
-  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
-  if (fd < 0) return brood_raise(L, "open", path, errno);
-  io = brood_io_new(L, fd, BROOD_IO_READ | BROOD_IO_WRITE, BROOD_KIND_FILE, 1);
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    int err = fstat(fd, &st) != 0 ? errno : EINVAL;
-    release(io, 1);
-    return brood_raise(L, "open", path, err);
-  }
-  if (fcntl(fd, F_SETFL, O_RDWR) != 0) {  /* O_NONBLOCK was for a FIFO planted there */
-    int err = errno;
-    release(io, 1);
-    return brood_raise(L, "fcntl", path, err);
-  }
-  io->nonblock = 0;
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    buf[n > 0 ? n : 0] = '\0';
-    release(io, 1);
-    brood_pusherror(L, "flock", path, err);
-    if (err == EWOULDBLOCK) {
-      lua_pushinteger(L, strtol(buf, NULL, 10));
-      lua_setfield(L, -2, "pid");
-    }
-    return lua_error(L);
-  }
-  len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-  if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
-    int err = errno;
-    release(io, 1);
-    return brood_raise(L, "write", path, err);
-  }
-  return 1;
-}
-
-/* }====================================================== */
-
-
-int brood_io_select(lua_State *L);      /* select.c */
-int brood_io_copy_stream(lua_State *L); /* select.c */
-int brood_io_shared(lua_State *L);      /* shared.c */
-
-static const luaL_Reg io_funcs[] = {
-  {"pipe", io_pipe},
-  {"for_fd", io_for_fd},
-  {"open", io_open},
-  {"fileno", io_fileno_of},
-  {"mkfifo", io_mkfifo},
-  {"flock", io_flock_fn},
-  {"pidfile", io_pidfile},
-  {"select", brood_io_select},
-  {"copy_stream", brood_io_copy_stream},
-  {"shared", brood_io_shared},
-  {NULL, NULL}
-};
-
-
-BROOD_API int luaopen_brood_io(lua_State *L) {
-  static const char *const names[] = {"stdin", "stdout", "stderr"};
-  int fd;
-  luaL_newlib(L, io_funcs);
-  brood_open_popen(L);
-  for (fd = 0; fd <= 2; fd++) {
-    brood_IO *io = brood_io_new(L, fd, fd == 0 ? BROOD_IO_READ : BROOD_IO_WRITE, -1, 0);
-    if (fd > 0) io->sync = 1;  /* in step with print and io.write */
-    lua_setfield(L, -2, names[fd]);
-  }
-  return 1;
+  lua_getfield(L, -1, "__index");
+  lua_getupvalue(L, -1, 1);  /* io_index's method table */
+  luaL_setfuncs(L, methods, 0);
+  lua_pop(L, 3);
 }

@@ -17,7 +17,8 @@
 
 #include <lualib.h>
 
-#include "common.h"
+#include "process.h"
+
 
 #define ATEXIT_KEY "brood.process.at_exit"  /* { fn, fn, ... } */
 
@@ -90,11 +91,7 @@ static int process_at_exit(lua_State *L) {
     lua_newtable(L);
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, ATEXIT_KEY);
-    lua_newuserdatauv(L, 0, 0);
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, atexit_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_setmetatable(L, -2);
+    brood_pushsentinel(L, atexit_gc);
     lua_setfield(L, LUA_REGISTRYINDEX, ATEXIT_KEY ".sentinel");
   }
   lua_pushvalue(L, 1);

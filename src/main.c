@@ -22,8 +22,9 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "common.h"
+#include "process.h"
 #include "interp.h"
+
 
 static void print_usage(FILE *f, const char *badoption) {
   if (badoption) {

@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "process.h"
+#include "modules.h"
+
 
 
 /*

@@ -17,7 +17,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "common.h"
+#include "process.h"
+
 
 extern char **environ;
 

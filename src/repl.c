@@ -32,12 +32,13 @@
 #include <lua.h>
 #include <lauxlib.h>
 
-#include "common.h"
-#include "interp.h"
 
 #ifdef BROOD_HAVE_LIBEDIT
 #include <dlfcn.h>
 #include <histedit.h>
+
+#include "process.h"
+#include "interp.h"
 #endif
 
 #define PROMPT1 "> "

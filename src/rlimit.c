@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "common.h"
+#include "process.h"
+
 
 static const struct { const char *name; int resource; } resources[] = {
   {"AS", RLIMIT_AS}, {"CORE", RLIMIT_CORE}, {"CPU", RLIMIT_CPU},

@@ -8,7 +8,8 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "process.h"
+
 
 
 /* The length of the set at 'arg' (nil: none). Sets are plain arrays,

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "common.h"
+#include "process.h"
+
 
 #define SHARED_TYPE "brood.Shared"
 

@@ -38,7 +38,8 @@
 
 #include <lualib.h>
 
-#include "common.h"
+#include "sigcore.h"
+
 
 #if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
 #error "brood needs lock-free atomics to be async-signal-safe"
@@ -496,7 +497,11 @@ static int co_auxwrap(lua_State *L) {
   if (r < 0) {
     int stat = lua_status(co);
     if (stat != LUA_OK && stat != LUA_YIELD) {  /* error in the coroutine */
-      stat = lua_resetthread(co);  /* close its to-be-closed variables */
+#if LUA_VERSION_RELEASE_NUM >= 50406
+      stat = lua_closethread(co, L);  /* close its to-be-closed variables */
+#else
+      stat = lua_resetthread(co);  /* (deprecated by 5.4.6 for lua_closethread) */
+#endif
       lua_xmove(co, L, 1);
     }
     if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
@@ -650,11 +655,7 @@ void brood_sig_activate(lua_State *L) {
     luaL_error(L, "signals are already handled by another Lua state of this process");
   if (make_wakefd() != 0) brood_syserror(L, "pipe2");
   /* the owner sentinel: closes everything down with the state */
-  lua_newuserdatauv(L, 0, 0);
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, owner_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
+  brood_pushsentinel(L, owner_gc);
   lua_setfield(L, LUA_REGISTRYINDEX, OWNER_KEY);
   /* the dispatch guard */
   lua_createtable(L, 0, 0);

@@ -24,7 +24,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "process.h"
+#include "modules.h"
+
 
 
 /*
@@ -580,6 +582,7 @@ static const luaL_Reg socket_funcs[] = {
 
 
 BROOD_API int luaopen_brood_socket(lua_State *L) {
+  brood_io_addmethods(L, brood_socket_methods);
   luaL_newlib(L, socket_funcs);
   lua_pushinteger(L, MSG_PEEK);
   lua_setfield(L, -2, "MSG_PEEK");

@@ -40,7 +40,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "process.h"
+
 
 extern char **environ;
 
@@ -229,14 +230,13 @@ static int needs_shell(const char *cmd) {
 }
 
 
-/* Builds a NULL-terminated char* array from the strings at the top 'n'
-** stack slots, in a userdata left just below them... as the array's
-** owner. Returns the array; the strings stay anchored in 'holder'. */
-static char **strarray(lua_State *L, int holder, int n) {
+/* Pushes a NULL-terminated char* array (a userdata) of the strings
+** holder[from+1 .. from+n]; they stay anchored in 'holder'. */
+static char **strarray(lua_State *L, int holder, int from, int n) {
   char **a = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
   int i;
   for (i = 0; i < n; i++) {
-    lua_rawgeti(L, holder, i + 1);
+    lua_rawgeti(L, holder, from + i + 1);
     a[i] = (char *)lua_tostring(L, -1);
     lua_pop(L, 1);  /* the string stays in 'holder' */
   }
@@ -600,14 +600,7 @@ static char **buildenv(lua_State *L, int env, int envarg, int unsetenv_others, i
   }
   lua_pop(L, 1);
   {  /* the strings sit at the end of holder */
-    int base = (int)lua_rawlen(L, holder) - n, i;
-    char **a = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
-    for (i = 0; i < n; i++) {
-      lua_rawgeti(L, holder, base + i + 1);
-      a[i] = (char *)lua_tostring(L, -1);
-      lua_pop(L, 1);
-    }
-    a[n] = NULL;
+    char **a = strarray(L, holder, (int)lua_rawlen(L, holder) - n, n);
     append(L, holder);
     return a;
   }
@@ -741,7 +734,7 @@ static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
     lua_pushstring(L, p->argv0);
     lua_rawseti(L, argvt, 1);
   }
-  p->argv = strarray(L, argvt, nargs);
+  p->argv = strarray(L, argvt, 0, nargs);
   append(L, holder);
   /* "sh", path, args...: a script without #! runs as execvp runs it */
   lua_newtable(L);
@@ -753,7 +746,7 @@ static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
     lua_rawgeti(L, argvt, i);
     lua_rawseti(L, -2, i + 1);
   }
-  p->shargv = strarray(L, lua_gettop(L), nargs + 1);
+  p->shargv = strarray(L, lua_gettop(L), 0, nargs + 1);
   append(L, holder);
   append(L, holder);  /* the sh argv table */
   lua_pushvalue(L, argvt);
@@ -959,6 +952,20 @@ static int popen_close(lua_State *L, brood_IO *io, int how) {
 static const brood_IO_ops popen_ops = {popen_close, popen_pid};
 
 
+/* A pipe between us and the program, each end a to-be-closed IO object
+** at the stack slots it reports: ours reads (or, 'towrite', writes). */
+static void popen_pipe(lua_State *L, int towrite, int *ours, int *theirs) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) brood_syserror(L, "pipe2");
+  brood_io_new(L, fds[towrite], towrite ? BROOD_IO_WRITE : BROOD_IO_READ, BROOD_KIND_PIPE, 1);
+  *ours = lua_gettop(L);
+  lua_toclose(L, *ours);
+  brood_io_new(L, fds[!towrite], towrite ? BROOD_IO_READ : BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
+  *theirs = lua_gettop(L);
+  lua_toclose(L, *theirs);
+}
+
+
 /*
 ** IO.popen(command[, mode][, options][, fn]) -> io. command: a string
 ** (as spawn's one-string form) or an argv table, optionally with an env
@@ -970,7 +977,7 @@ static const brood_IO_ops popen_ops = {popen_close, popen_pid};
 */
 static int io_popen(lua_State *L) {
   int nargs = lua_gettop(L), fnidx = 0, optsidx = 0, i, o, first;
-  int reading, writing, fds[2], ours = 0, oursw = 0, childout = 0, childin = 0, obj, flags;
+  int reading, writing, ours = 0, oursw = 0, childout = 0, childin = 0, obj, flags;
   const char *mode = "r";
   Plan *p;
   brood_IO *io;
@@ -992,24 +999,8 @@ static int io_popen(lua_State *L) {
   ** an error anywhere below (EMFILE for the second pipe, a bad option, a
   ** program not found) closes every one; on success ours move to the
   ** object returned. */
-  if (reading) {
-    if (pipe2(fds, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
-    brood_io_new(L, fds[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
-    ours = lua_gettop(L);
-    lua_toclose(L, ours);
-    brood_io_new(L, fds[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
-    childout = lua_gettop(L);
-    lua_toclose(L, childout);
-  }
-  if (writing) {
-    if (pipe2(fds, O_CLOEXEC) != 0) return brood_syserror(L, "pipe2");
-    brood_io_new(L, fds[1], BROOD_IO_WRITE, BROOD_KIND_PIPE, 1);
-    oursw = lua_gettop(L);
-    lua_toclose(L, oursw);
-    brood_io_new(L, fds[0], BROOD_IO_READ, BROOD_KIND_PIPE, 1);
-    childin = lua_gettop(L);
-    lua_toclose(L, childin);
-  }
+  if (reading) popen_pipe(L, 0, &ours, &childout);
+  if (writing) popen_pipe(L, 1, &oursw, &childin);
   /* the options: the caller's, plus the redirects to our pipes */
   lua_newtable(L);
   o = lua_gettop(L);

@@ -22,7 +22,8 @@
 
 #include <lualib.h>
 
-#include "common.h"
+#include "process.h"
+
 
 extern char **environ;
 

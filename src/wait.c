@@ -15,7 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "process.h"
+
 
 #define STATUS_TYPE     "brood.Status"
 #define WAITER_TYPE     "brood.Waiter"
@@ -520,7 +521,7 @@ static const luaL_Reg waiter_meta[] = {
 ** time passes first (the child is left running). Waits on a pidfd beside
 ** the signal pipe, so trap handlers run; falls back to WNOHANG polls.
 */
-static int core_wait_timeout(lua_State *L) {
+int brood_core_wait_timeout(lua_State *L) {
   pid_t pid = (pid_t)brood_checkrange(L, 1, 1, INT_MAX, "pid");
   double deadline = (luaL_checknumber(L, 2), brood_deadline(brood_opttimeout(L, 2)));
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), raw, holder = 0;
@@ -550,30 +551,6 @@ static int core_wait_timeout(lua_State *L) {
   lua_pushinteger(L, pid);
   pushlaststatus(L);
   return 2;
-}
-
-
-/* core.error(fields): the table, made a brood.Error. */
-static int core_error(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  brood_errormeta(L);
-  return 1;
-}
-
-
-static const luaL_Reg core_funcs[] = {
-  {"spawn", brood_core_spawn},
-  {"wait_timeout", core_wait_timeout},
-  {"error", core_error},
-  {NULL, NULL}
-};
-
-
-/* brood._core: helpers for brood's Lua modules, not for scripts. */
-BROOD_API int luaopen_brood__core(lua_State *L) {
-  luaL_newlib(L, core_funcs);
-  return 1;
 }
 
 

@@ -255,6 +255,10 @@ local function add_finding(kind, key, detail, b, call)
     f = {kind = kind, key = key, detail = detail, count = 0, examples = {}, targets = {}}
     results.findings[key] = f
     results.order[#results.order + 1] = key
+    -- a new finding is told at once (a long run's summary comes last)
+    io.stderr:write(("fuzz: finding: %s (batch %d%s): %s\n"):format(key, b.index,
+      call and call.repro and ", call " .. tostring(call.idx) .. " " .. call.repro or "",
+      tostring(detail):sub(1, 300)))
   end
   f.count = f.count + 1
   local target = call and call.target
