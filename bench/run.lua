@@ -3,7 +3,8 @@
 -- implementation (plain C, brood, stock lua5.4, Ruby, Python 3, Lua 5.3 +
 -- luaposix), as a ratio to C.
 --
--- usage: brood bench/run.lua BUILD_DIR [--rounds R] [--runs N] [workload-file...]
+-- usage: brood bench/run.lua BUILD_DIR [--rounds R] [--runs N] [--impls c,brood,...]
+--                            [workload-file...]
 --   (./dev bench does this with a release build)
 --
 -- Implementations run interleaved, round by round, so that a slow
@@ -18,11 +19,16 @@
 local build = assert(arg[1], "usage: brood bench/run.lua BUILD_DIR [options] [workloads]")
 local rounds, runs = 9, 10
 local files = {}
+local only   -- --impls c,brood: run just these implementations
 do
   local i = 2
   while arg[i] do
     if arg[i] == "--rounds" then rounds = tonumber(arg[i + 1]); i = i + 2
     elseif arg[i] == "--runs" then runs = tonumber(arg[i + 1]); i = i + 2
+    elseif arg[i] == "--impls" then
+      only = {}
+      for k in (arg[i + 1] or ""):gmatch("[^,]+") do only[k] = true end
+      i = i + 2
     else files[#files + 1] = arg[i]; i = i + 1 end
   end
 end
@@ -34,6 +40,11 @@ local IMPLS = {
   {"c", "C"}, {"brood", "brood"}, {"lua54", "lua5.4"}, {"ruby", "Ruby"},
   {"python", "Python 3"}, {"luaposix", "Lua 5.3 + luaposix"},
 }
+if only then
+  for i = #IMPLS, 1, -1 do
+    if not only[IMPLS[i][1]] then table.remove(IMPLS, i) end
+  end
+end
 
 local function quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

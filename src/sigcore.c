@@ -87,7 +87,10 @@ static int replactive;                 /* the REPL owns Ctrl-C by default */
 
 /* What dispatch does for each signal (BROOD_SIGACT_*). Written and read
 ** only by the thread running Lua (the C handler only reads it). */
-static unsigned char action[NSIG];
+/* The one per-signal table: what dispatch does ('action', read by the C
+** handler) and how Signal.trap last set the signal ('trap', signal.c's
+** kinds, for what trap returns). */
+static struct { unsigned char action, trap; } sigs[NSIG];
 static int pipe_guarded = -1;          /* the SIGPIPE guard: unknown (-1), off, on */
 static int nhandled;  /* signals whose action runs something in Lua */
 
@@ -171,7 +174,7 @@ volatile sig_atomic_t brood_sig_inwrite;
 
 static void on_signal(int signo) {
   int saved_errno = errno;
-  if (action[signo] == BROOD_SIGACT_PIPE) {
+  if (sigs[signo].action == BROOD_SIGACT_PIPE) {
     if (!brood_sig_inwrite) {  /* not ours: die of it as by default */
       signal(SIGPIPE, SIG_DFL);
       raise(SIGPIPE);  /* delivered when this handler returns */
@@ -181,7 +184,7 @@ static void on_signal(int signo) {
   }
   /* brood's own CHLD catcher only wakes blocking calls (wait) so they
   ** look again; there is nothing to run, so no hook. */
-  if (action[signo] != BROOD_SIGACT_WAKE) {
+  if (sigs[signo].action != BROOD_SIGACT_WAKE) {
     atomic_fetch_add(&hits[signo], 1);
     atomic_store(&any, 1);
     arm();
@@ -266,7 +269,7 @@ static int hits_left(void) {
 ** interrupted code like any error raised there.
 */
 static void run_action(lua_State *L, int signo) {
-  switch (action[signo]) {
+  switch (sigs[signo].action) {
     case BROOD_SIGACT_LUA:
       lua_rawgeti(L, LUA_REGISTRYINDEX, handlers_ref);
       lua_rawgeti(L, -1, signo);
@@ -601,7 +604,7 @@ static int owner_gc(lua_State *L) {
   atomic_store(&running, NULL);
   disarm();
   for (s = 1; s < NSIG; s++) {
-    if (action[s] != BROOD_SIGACT_NONE) {
+    if (sigs[s].action != BROOD_SIGACT_NONE) {
       signal(s, SIG_DFL);
       brood_sig_setaction(s, BROOD_SIGACT_NONE);
     }
@@ -680,8 +683,8 @@ static int runs_lua(int act) {
 
 
 void brood_sig_setaction(int signo, int act) {
-  nhandled += runs_lua(act) - runs_lua(action[signo]);
-  action[signo] = (unsigned char)act;
+  nhandled += runs_lua(act) - runs_lua(sigs[signo].action);
+  sigs[signo].action = (unsigned char)act;
   if (signo == SIGPIPE && act != BROOD_SIGACT_PIPE) pipe_guarded = -1;
 }
 
@@ -702,7 +705,7 @@ void brood_sig_guardpipe(void) {
   if (pipe_guarded < 0) {
     struct sigaction sa;
     pipe_guarded = 0;
-    if (action[SIGPIPE] == BROOD_SIGACT_PIPE) pipe_guarded = 1;
+    if (sigs[SIGPIPE].action == BROOD_SIGACT_PIPE) pipe_guarded = 1;
     else if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
       pipe_guarded = brood_sig_install(SIGPIPE, BROOD_SIGACT_PIPE, 1) == 0;
   }
@@ -714,8 +717,18 @@ int brood_sig_handling(void) {
 }
 
 
+int brood_sig_trapkind(int signo) {
+  return sigs[signo].trap;
+}
+
+
+void brood_sig_settrapkind(int signo, int kind) {
+  sigs[signo].trap = (unsigned char)kind;
+}
+
+
 int brood_sig_action(int signo) {
-  return action[signo];
+  return sigs[signo].action;
 }
 
 
@@ -874,8 +887,8 @@ int brood_sig_chldwake(lua_State *L) {
   struct sigaction old;
   if (owner != NULL && owner != mainthread(L)) return 0;  /* another state's */
   if (owner == NULL) brood_sig_activate(L);
-  if (action[SIGCHLD] == BROOD_SIGACT_LUA || action[SIGCHLD] == BROOD_SIGACT_WAKE ||
-      action[SIGCHLD] == BROOD_SIGACT_EXIT)
+  if (sigs[SIGCHLD].action == BROOD_SIGACT_LUA || sigs[SIGCHLD].action == BROOD_SIGACT_WAKE ||
+      sigs[SIGCHLD].action == BROOD_SIGACT_EXIT)
     return 1;
   if (sigaction(SIGCHLD, NULL, &old) != 0) return 0;
   if (old.sa_handler == SIG_IGN) return 0;  /* children reap themselves */

@@ -116,6 +116,11 @@ int brood_sig_install(int signo, int act, int restart);
 void brood_sig_setaction(int signo, int act);
 int brood_sig_action(int signo);
 
+/* How Signal.trap last set signo (signal.c's kinds; 0: never), kept in
+** the same per-signal table as the action (signal 0: the EXIT trap). */
+int brood_sig_trapkind(int signo);
+void brood_sig_settrapkind(int signo, int kind);
+
 /* In a new child, right after fork: forget the parent's pending signals;
 ** the child makes its own wake-up pipe when it first needs one. Also
 ** registered with pthread_atfork, for forks made by other code. */

@@ -23,7 +23,6 @@
 /* How a signal is set, as trap reports it back. */
 enum { DISP_UNSET, DISP_DEFAULT, DISP_SYSTEM_DEFAULT, DISP_IGNORE, DISP_EXIT, DISP_LUA };
 
-static unsigned char disp[NSIG];  /* signals are per process */
 
 #define EXIT_TRAP_KEY "brood.signal.exit_trap"
 
@@ -51,7 +50,7 @@ static int checkhandler(lua_State *L, int arg) {
 ** handler brood did not install (a host's). */
 static void pushprevious(lua_State *L, int signo) {
   struct sigaction old;
-  switch (disp[signo]) {
+  switch (brood_sig_trapkind(signo)) {
     case DISP_LUA:
       lua_getfield(L, LUA_REGISTRYINDEX, BROOD_HANDLERS_KEY);
       lua_rawgeti(L, -1, signo);
@@ -97,13 +96,13 @@ static int trap_exit(lua_State *L, int kind) {
     lua_pushliteral(L, "DEFAULT");
   }
   if (kind == DISP_LUA) {
-    if (!disp[0]) {  /* first time: hook into at_exit */
+    if (!brood_sig_trapkind(0)) {  /* first time: hook into at_exit */
       brood_require(L, "brood.process");
       lua_getfield(L, -1, "at_exit");
       lua_pushcfunction(L, run_exit_trap);
       lua_call(L, 1, 0);
       lua_pop(L, 1);
-      disp[0] = DISP_LUA;
+      brood_sig_settrapkind(0, DISP_LUA);
     }
     lua_pushvalue(L, 2);
   }
@@ -164,7 +163,7 @@ static int signal_trap(lua_State *L) {
       else setdisposition(L, signo, SIG_DFL);
       break;
   }
-  disp[signo] = (unsigned char)kind;
+  brood_sig_settrapkind(signo, kind);
   return 1;
 }
 

@@ -607,12 +607,6 @@ static char **buildenv(lua_State *L, int env, int envarg, int unsetenv_others, i
 }
 
 
-/*
-** Reads ([env,] command...[, options]) from the stack (arguments first..
-** top) into a plan. Leaves the plan, and a holder table anchoring every
-** string and file it uses, on the stack. Pushes nothing else. Raises for
-** bad arguments and for programs that cannot be found.
-*/
 /* __close of the holder: closes the files opened for redirects (the
 ** child has its copies), at once after the launch or on any error. */
 static int holder_close(lua_State *L) {
@@ -626,70 +620,52 @@ static int holder_close(lua_State *L) {
 }
 
 
-/*
-** Errors about the command's pieces name argument 'cmdarg' and those
-** about the options 'optarg' when they are not 0 (IO.popen passes the
-** command as one table, and builds the options table it hands on);
-** otherwise each names its own stack slot, as spawn's arguments.
-*/
-static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
-  int top = lua_gettop(L), env = 0, opts = 0, holder, argvt, nargs, i;
-  int maxredir = 64;
-  const char *prog, *pathvar;
-  Plan *p;
-  /* [env,] cmd... [, opts] */
-  if (first <= top && lua_istable(L, first) && !brood_io_test(L, first) &&
-      lua_rawgeti(L, first, 1) == LUA_TNIL) {
-    env = first++;
-  }
-  if (env) lua_pop(L, 1);
-  else if (first <= top && lua_istable(L, first)) lua_pop(L, 1);
-  if (top > first && lua_istable(L, top)) opts = top--;
-  luaL_argcheck(L, first <= top, cmdarg ? cmdarg : first, "command expected");
-  p = lua_newuserdatauv(L, sizeof(Plan) + sizeof(Redirect) * (size_t)maxredir, 0);
+/* Pushes a plan with room for 'maxredir' redirects, every field at its
+** default, and its holder: a to-be-closed table that anchors every
+** string and file the plan uses (files opened for redirects are closed
+** with it, at once after the launch or on any error). */
+static Plan *newplan(lua_State *L, int maxredir) {
+  Plan *p = lua_newuserdatauv(L, sizeof(Plan) + sizeof(Redirect) * (size_t)maxredir, 0);
+  struct rlimit rl;
   memset(p, 0, sizeof *p);
   p->redir = (Redirect *)(void *)(p + 1);
+  p->maxredir = maxredir;
   p->umask = -1;
   p->pgroup = -1;
   p->close_others = 1;
-  {  /* fds can exist up to the hard limit (a soft one may have been lowered) */
-    struct rlimit rl;
-    p->openmax = 1 << 20;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
-        rl.rlim_max < (rlim_t)p->openmax)
-      p->openmax = (int)rl.rlim_max - 1;
-  }
   p->maxfd = 2;
+  /* fds can exist up to the hard limit (a soft one may have been lowered) */
+  p->openmax = 1 << 20;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+      rl.rlim_max < (rlim_t)p->openmax)
+    p->openmax = (int)rl.rlim_max - 1;
   lua_newtable(L);
-  holder = lua_gettop(L);
+  p->holder = lua_gettop(L);
   if (luaL_newmetatable(L, "brood.spawn.holder")) {
     lua_pushcfunction(L, holder_close);
     lua_setfield(L, -2, "__close");
   }
-  lua_setmetatable(L, holder);
-  lua_toclose(L, holder);  /* files opened for redirects: closed on any error */
-  lua_newtable(L);
-  argvt = lua_gettop(L);
-  p->holder = holder;
-  p->maxredir = maxredir;
-  if (opts) readoptions(L, p, opts, optarg ? optarg : opts);
-  /* the command */
+  lua_setmetatable(L, p->holder);
+  lua_toclose(L, p->holder);
+  return p;
+}
+
+
+/* Appends the command at first..top to the argv sequence 'argvt', the
+** three ways Ruby reads one: {program, argv0} then arguments; one
+** string (through /bin/sh if it needs a shell, else split on blanks);
+** several strings. Errors name 'cmdarg' when it is not 0. */
+static void readcommand(lua_State *L, Plan *p, int first, int top, int cmdarg, int argvt) {
+  int i;
   if (lua_istable(L, first)) {  /* {path, argv0} */
     if (lua_rawgeti(L, first, 1) != LUA_TSTRING || lua_rawgeti(L, first, 2) != LUA_TSTRING)
       luaL_argerror(L, cmdarg ? cmdarg : first, "{program, argv0} expected");
     brood_tocstring(L, -2, cmdarg ? cmdarg : first, "program");
     brood_tocstring(L, -1, cmdarg ? cmdarg : first, "argv0");
     if (!p->argv0) p->argv0 = lua_tostring(L, -1);
-    append(L, holder);
-    prog = lua_tostring(L, -1);
-    append(L, holder);
-    lua_pushstring(L, prog);
-    append(L, argvt);
-    for (i = first + 1; i <= top; i++) {
-      brood_tocstring(L, i, cmdarg ? cmdarg : i, "argument");
-      lua_pushvalue(L, i);
-      append(L, argvt);
-    }
+    append(L, p->holder);
+    append(L, argvt);  /* the program */
+    first++;
   }
   else if (first == top) {  /* one string */
     const char *cmd = brood_tocstring(L, first, cmdarg ? cmdarg : first, "command");
@@ -715,28 +691,27 @@ static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
       }
       luaL_argcheck(L, lua_rawlen(L, argvt) > 0, cmdarg ? cmdarg : first, "empty command");
     }
+    return;
   }
-  else {
-    for (i = first; i <= top; i++) {
-      brood_tocstring(L, i, cmdarg ? cmdarg : i, "argument");
-      lua_pushvalue(L, i);
-      append(L, argvt);
-    }
+  for (i = first; i <= top; i++) {  /* the arguments */
+    brood_tocstring(L, i, cmdarg ? cmdarg : i, "argument");
+    lua_pushvalue(L, i);
+    append(L, argvt);
   }
-  nargs = (int)lua_rawlen(L, argvt);
-  lua_rawgeti(L, argvt, 1);
-  prog = lua_tostring(L, -1);
-  lua_pop(L, 1);
-  p->envp = buildenv(L, env, cmdarg ? cmdarg : env, p->unsetenv_others, holder, &pathvar);
-  p->path = findprog(L, prog, pathvar);
-  append(L, holder);
+}
+
+
+/* The plan's argv (argv0 in first place when set) and shargv ("sh",
+** path, args...: a script without #! runs as execvp runs it), both
+** anchored in the holder with the tables they come from. */
+static void buildargv(lua_State *L, Plan *p, int argvt) {
+  int i, nargs = (int)lua_rawlen(L, argvt);
   if (p->argv0) {
     lua_pushstring(L, p->argv0);
     lua_rawseti(L, argvt, 1);
   }
   p->argv = strarray(L, argvt, 0, nargs);
-  append(L, holder);
-  /* "sh", path, args...: a script without #! runs as execvp runs it */
+  append(L, p->holder);
   lua_newtable(L);
   lua_pushliteral(L, "sh");
   lua_rawseti(L, -2, 1);
@@ -747,11 +722,47 @@ static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
     lua_rawseti(L, -2, i + 1);
   }
   p->shargv = strarray(L, lua_gettop(L), 0, nargs + 1);
-  append(L, holder);
-  append(L, holder);  /* the sh argv table */
+  append(L, p->holder);
+  append(L, p->holder);  /* the sh argv table */
   lua_pushvalue(L, argvt);
-  append(L, holder);
-  lua_settop(L, holder);  /* plan, holder (to-be-closed) */
+  append(L, p->holder);
+}
+
+
+/*
+** Reads ([env,] command...[, options]) from the stack (arguments
+** first..top) into a plan: leaves the plan and its holder on the stack,
+** nothing else. Raises for bad arguments and for programs that cannot
+** be found. Errors about the command's pieces name argument 'cmdarg' and
+** those about the options 'optarg' when they are not 0 (IO.popen passes
+** the command as one table, and builds the options table it hands on);
+** otherwise each names its own stack slot, as spawn's arguments.
+*/
+static Plan *makeplan(lua_State *L, int first, int cmdarg, int optarg) {
+  int top = lua_gettop(L), env = 0, opts = 0, argvt;
+  const char *prog, *pathvar;
+  Plan *p;
+  if (first <= top && lua_istable(L, first) && !brood_io_test(L, first) &&
+      lua_rawgeti(L, first, 1) == LUA_TNIL) {  /* an env table: no [1] */
+    env = first++;
+  }
+  if (env) lua_pop(L, 1);
+  else if (first <= top && lua_istable(L, first)) lua_pop(L, 1);
+  if (top > first && lua_istable(L, top)) opts = top--;
+  luaL_argcheck(L, first <= top, cmdarg ? cmdarg : first, "command expected");
+  p = newplan(L, 64);
+  lua_newtable(L);
+  argvt = lua_gettop(L);
+  if (opts) readoptions(L, p, opts, optarg ? optarg : opts);
+  readcommand(L, p, first, top, cmdarg, argvt);
+  lua_rawgeti(L, argvt, 1);
+  prog = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  p->envp = buildenv(L, env, cmdarg ? cmdarg : env, p->unsetenv_others, p->holder, &pathvar);
+  p->path = findprog(L, prog, pathvar);
+  append(L, p->holder);
+  buildargv(L, p, argvt);
+  lua_settop(L, p->holder);  /* plan, holder (to-be-closed) */
   return p;
 }
 
