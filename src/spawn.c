@@ -977,6 +977,48 @@ static void popen_pipe(lua_State *L, int towrite, int *ours, int *theirs) {
 }
 
 
+/* Pushes the options spawn gets: the caller's (at optsidx, 0: none)
+** and the redirects to our pipes. Returns their slot. */
+static int popen_options(lua_State *L, int optsidx, int childout, int childin) {
+  int o;
+  lua_newtable(L);
+  o = lua_gettop(L);
+  if (optsidx) {
+    lua_pushnil(L);
+    while (lua_next(L, optsidx)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, o);
+    }
+  }
+  if (childout) {
+    lua_pushvalue(L, childout);
+    lua_setfield(L, o, "out");
+  }
+  if (childin) {
+    lua_pushvalue(L, childin);
+    lua_setfield(L, o, "in");
+  }
+  return o;
+}
+
+
+/* Pushes the command's pieces: argument 1, a string or an argv table.
+** Returns the slot of the first. */
+static int popen_command(lua_State *L) {
+  int first = lua_gettop(L) + 1;
+  if (lua_istable(L, 1)) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 1), k;
+    luaL_argcheck(L, n > 0, 1, "empty command");
+    luaL_argcheck(L, n < 100000, 1, "command too long");
+    luaL_checkstack(L, (int)n + 8, "command too long");
+    for (k = 1; k <= n; k++) lua_rawgeti(L, 1, k);
+  }
+  else lua_pushvalue(L, 1);
+  return first;
+}
+
+
 /*
 ** IO.popen(command[, mode][, options][, fn]) -> io. command: a string
 ** (as spawn's one-string form) or an argv table, optionally with an env
@@ -1012,35 +1054,8 @@ static int io_popen(lua_State *L) {
   ** object returned. */
   if (reading) popen_pipe(L, 0, &ours, &childout);
   if (writing) popen_pipe(L, 1, &oursw, &childin);
-  /* the options: the caller's, plus the redirects to our pipes */
-  lua_newtable(L);
-  o = lua_gettop(L);
-  if (optsidx) {
-    lua_pushnil(L);
-    while (lua_next(L, optsidx)) {
-      lua_pushvalue(L, -2);
-      lua_insert(L, -2);
-      lua_rawset(L, o);
-    }
-  }
-  if (childout) {
-    lua_pushvalue(L, childout);
-    lua_setfield(L, o, "out");
-  }
-  if (childin) {
-    lua_pushvalue(L, childin);
-    lua_setfield(L, o, "in");
-  }
-  /* the command's pieces, then the options */
-  first = lua_gettop(L) + 1;
-  if (lua_istable(L, 1)) {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, 1), k;
-    luaL_argcheck(L, n > 0, 1, "empty command");
-    luaL_argcheck(L, n < 100000, 1, "command too long");
-    luaL_checkstack(L, (int)n + 8, "command too long");
-    for (k = 1; k <= n; k++) lua_rawgeti(L, 1, k);
-  }
-  else lua_pushvalue(L, 1);
+  o = popen_options(L, optsidx, childout, childin);
+  first = popen_command(L);
   lua_pushvalue(L, o);
   p = makeplan(L, first, 1, optsidx ? optsidx : 1);
   pid = launch(L, p, subjectof(p));
