@@ -366,7 +366,8 @@ function M.reports(text)
   if not text or text == "" then return found end
   -- one report per "==PID==ERROR:" block or UBSan "runtime error:" line
   for line in text:gmatch("[^\n]+") do
-    local what = line:match("ERROR: AddressSanitizer: ([%w%-_]+)")
+    local what = line:find("ERROR: AddressSanitizer: ", 1, true)
+      and line:match("ERROR: AddressSanitizer: ([%w%-_]+)")
     if line:find("WARNING: AddressSanitizer failed to allocate", 1, true) then
       what = nil  -- a huge request that malloc refused (allocator_may_return_null): Lua's to handle
     elseif line:find("out of memory", 1, true) or line:find("failed to allocate", 1, true)
@@ -383,7 +384,10 @@ function M.reports(text)
       found[#found + 1] = {kind = "sanitizer", key = "ASan " .. what .. " in " .. tostring(frame),
                            text = text, signal = FAULT_SIGNALS[what]}
     end
-    local ub = line:match("([%w_/%.]+%.c:%d+:%d+: runtime error: .*)")
+    -- (a plain find first: the pattern would backtrack quadratically over
+    -- a long line of word characters, a batch's own output)
+    local ub = line:find("runtime error: ", 1, true)
+      and line:sub(1, 4096):match("([%w_/%.]+%.c:%d+:%d+: runtime error: .*)")
     if ub then
       local file = ub:match("([%w_]+%.c:%d+)")
       found[#found + 1] = {kind = "sanitizer", key = "UBSan " .. file .. ": " ..
