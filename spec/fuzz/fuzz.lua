@@ -595,6 +595,7 @@ local function run_batch(k)
     results.outcomes[o] = (results.outcomes[o] or 0) + 1
     return
   end
+  b.lsan_fatal = reports:find("LeakSanitizer has encountered a fatal error", 1, true) ~= nil
   local outcome, f = judge.classify_end(b)
   results.outcomes[outcome] = (results.outcomes[outcome] or 0) + 1
   if opts.verbose then

@@ -270,7 +270,8 @@ M.FAULTS = FAULTS
 -- (records with target, flags: B may block, S signals mentioned),
 -- current (the call running when it ended, if any), watchdog (nil,
 -- "hang", "blocked", "exit", "memory", "deadline"), rlimit (a setrlimit
--- call was made), exit_trap (a trap was set to "EXIT").
+-- call was made), exit_trap (a trap was set to "EXIT"), lsan_fatal
+-- (LeakSanitizer reported a fatal error of its own).
 -- Returns outcome, finding (nil or {kind=, detail=}).
 function M.classify_end(b)
   local cur = b.current
@@ -331,6 +332,12 @@ function M.classify_end(b)
     end
     if b.rlimit and M.RLIMIT_SIGNALS[sig] then
       return "killed by a resource limit (" .. sig .. ")"
+    end
+    -- LeakSanitizer's own check at exit failed (it could not read
+    -- /proc/<pid>/task -- a limit or state the fuzzed calls left) and
+    -- aborted: the sanitizer's trouble, reported as such, not brood's
+    if sig == "ABRT" and b.ended and b.lsan_fatal then
+      return "LeakSanitizer could not run at exit"
     end
     local kind = FAULTS[sig] and "crash" or "killed"
     return "killed by " .. sig, {kind = kind, keypart = "SIG" .. sig,
