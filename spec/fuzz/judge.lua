@@ -334,9 +334,10 @@ function M.classify_end(b)
       return "killed by a resource limit (" .. sig .. ")"
     end
     -- LeakSanitizer's own check at exit failed (it could not read
-    -- /proc/<pid>/task -- a limit or state the fuzzed calls left) and
-    -- aborted: the sanitizer's trouble, reported as such, not brood's
-    if sig == "ABRT" and b.ended and b.lsan_fatal then
+    -- /proc/<pid>/task: the fuzzed calls used up the descriptors, then
+    -- exited) and aborted: the sanitizer's trouble, not brood's
+    if sig == "ABRT" and b.lsan_fatal
+       and (b.ended or (cur and M.ENDS_BATCH[cur.target])) then
       return "LeakSanitizer could not run at exit"
     end
     local kind = FAULTS[sig] and "crash" or "killed"
