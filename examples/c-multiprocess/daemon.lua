@@ -56,7 +56,7 @@ Process.kill("TERM", pid)
 local gone = false
 for _ = 1, 200 do  -- bounded: up to 5 s
   local f = io.open("/proc/" .. pid .. "/stat")
-  local s = f and f:read("a"):match("%) (%a) ")
+  local s = f and (f:read("a") or ""):match("%) (%a) ")  -- ("": gone since the open)
   if f then f:close() end
   if not s or s == "Z" then gone = true break end
   Process.sleep(0.025)

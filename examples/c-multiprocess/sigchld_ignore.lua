@@ -10,9 +10,9 @@ local Signal = require "brood.signal"
 local function state(pid)
   local f = io.open("/proc/" .. pid .. "/stat")
   if not f then return nil end
-  local s = f:read("a"):match("%) (%a) ")
+  local stat = f:read("a")  -- nil if the child went between open and read
   f:close()
-  return s
+  return stat and stat:match("%) (%a) ")
 end
 
 Signal.trap("CHLD", "IGNORE")

@@ -10,7 +10,7 @@ local IO = require "brood.io"
 local function state(pid)
   local f = io.open("/proc/" .. pid .. "/stat")
   if not f then return nil end
-  local s = f:read("a"):match("%) (%a) ")
+  local s = (f:read("a") or ""):match("%) (%a) ")  -- ("": gone since the open)
   f:close()
   return s
 end

@@ -70,7 +70,7 @@ print("daemon: alive (running or sleeping): " .. tostring(state == "S" or state 
 local gone = false
 for _ = 1, 40 * (seconds + 5) do  -- bounded: the daemon's time plus 5 s
   local f = io.open("/proc/" .. pid .. "/stat")
-  local s = f and f:read("a"):match("%) (%a) ")
+  local s = f and (f:read("a") or ""):match("%) (%a) ")  -- ("": gone since the open)
   if f then f:close() end
   if not s or s == "Z" then gone = true break end
   Process.sleep(0.025)

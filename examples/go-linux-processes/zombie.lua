@@ -11,7 +11,7 @@ local Process = require "brood.process"
 local function state(pid)
   local f = io.open("/proc/" .. pid .. "/stat")
   if not f then return nil end
-  local s = f:read("a"):match("%) (%a) ")
+  local s = (f:read("a") or ""):match("%) (%a) ")  -- ("": gone since the open)
   f:close()
   return s
 end

@@ -68,7 +68,7 @@ local os_Stdin, os_Stdout, os_Stderr = "in", "out", "err"  -- the parent's own s
 local function state(pid)
   local f = io.open("/proc/" .. pid .. "/stat")
   if not f then return nil end
-  local s = f:read("a"):match("%) (%a) ")
+  local s = (f:read("a") or ""):match("%) (%a) ")  -- ("": gone since the open)
   f:close()
   return s
 end
