@@ -4,7 +4,7 @@
 -- luaposix), as a ratio to C.
 --
 -- usage: brood bench/run.lua BUILD_DIR [--rounds R] [--runs N] [--impls c,brood,...]
---                            [workload-file...]
+--                            [--skip PATTERN] [workload-file...]
 --   (./dev bench does this with a release build)
 --
 -- Implementations run interleaved, round by round, so that a slow
@@ -20,11 +20,13 @@ local build = assert(arg[1], "usage: brood bench/run.lua BUILD_DIR [options] [wo
 local rounds, runs = 9, 10
 local files = {}
 local only   -- --impls c,brood: run just these implementations
+local skip   -- --skip PATTERN: leave out the workloads whose names match
 do
   local i = 2
   while arg[i] do
     if arg[i] == "--rounds" then rounds = tonumber(arg[i + 1]); i = i + 2
     elseif arg[i] == "--runs" then runs = tonumber(arg[i + 1]); i = i + 2
+    elseif arg[i] == "--skip" then skip = arg[i + 1]; i = i + 2
     elseif arg[i] == "--impls" then
       only = {}
       for k in (arg[i + 1] or ""):gmatch("[^,]+") do only[k] = true end
@@ -220,6 +222,7 @@ for _, file in ipairs(files) do
     failed = failed or not ok
   end
   for _, w in ipairs(workloads) do
+    if skip and w.name:find(skip) then goto next end
     rows = rows + 1
     io.stderr:write("bench: ", w.name, "\n")
     local values, broken = run_workload(w)
@@ -240,6 +243,7 @@ for _, file in ipairs(files) do
     row[#row + 1] = w.goal .. (met == nil and "" or
       (" — %s, %s"):format(detail, met and "met" or "**not met**"))
     report[#report + 1] = "| " .. table.concat(row, " | ") .. " |"
+    ::next::
   end
 end
 
