@@ -202,6 +202,28 @@ describe("IO writing", function()
     os.remove(name)
   end)
 
+  it("puts refuses arrays nested too deep, in a coroutine too (no crash)", function()
+    -- each level took a Lua stack slot it never asked for: a coroutine's
+    -- small stack overflowed into the heap
+    local r = U.script([[
+      local IO = require "brood.io"
+      local _, w = IO.pipe()
+      local t = "x"
+      for _ = 1, 300 do t = {t} end
+      print(pcall(coroutine.wrap(function() w:puts(t) end)))
+      print(pcall(w.puts, w, t))
+      local ok = pcall(coroutine.wrap(function()
+        local u = "y"
+        for _ = 1, 90 do u = {u} end
+        w:puts(u)
+      end))
+      print(ok)
+    ]])
+    assert.are.equal(0, r.code, r.err)
+    local deep = "false\t[^\n]*puts: nesting too deep\n"
+    assert.matches("^" .. deep .. deep .. "true\n$", r.out)
+  end)
+
   it("opens files with Lua's modes and a permission", function()
     local name = tmpname()
     local old = P.umask(0)

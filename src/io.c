@@ -597,6 +597,7 @@ static void puts_value(lua_State *L, brood_IO *io, int idx, int depth) {
   if (lua_istable(L, idx) && !luaL_getmetafield(L, idx, "__tostring")) {
     lua_Integer i, n = (lua_Integer)lua_rawlen(L, idx);  /* an array, read raw */
     if (depth > 100) luaL_error(L, "puts: nesting too deep");
+    luaL_checkstack(L, 3, "puts: nesting too deep");  /* a slot per level */
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, idx, i);
       puts_value(L, io, -1, depth + 1);
