@@ -224,6 +224,22 @@ describe("IO writing", function()
     assert.matches("^" .. deep .. deep .. "true\n$", r.out)
   end)
 
+  it("a lines iterator with many formats works in a fresh coroutine (no crash)", function()
+    local r = U.script([[
+      local IO = require "brood.io"
+      local rd, wr = IO.pipe()
+      wr:write(("x\n"):rep(600)) wr:close()
+      local fmts = {}
+      for i = 1, 240 do fmts[i] = "l" end
+      local it = rd:lines(table.unpack(fmts))
+      for _ = 1, 2 do
+        print(coroutine.wrap(function() return select("#", it()) end)())
+      end
+    ]])
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("240\n240\n", r.out)
+  end)
+
   it("opens files with Lua's modes and a permission", function()
     local name = tmpname()
     local old = P.umask(0)

@@ -537,6 +537,7 @@ static int lines_iter(lua_State *L) {
   int n = (int)lua_tointeger(L, lua_upvalueindex(2)), i;
   if (io->fd < 0) return luaL_error(L, "IO is already closed");
   lua_settop(L, 0);
+  luaL_checkstack(L, n + 1, "too many formats");  /* a fresh coroutine's stack is small */
   lua_pushvalue(L, lua_upvalueindex(1));
   for (i = 1; i <= n; i++) lua_pushvalue(L, lua_upvalueindex(2 + i));
   return g_read(L, io, 2);
