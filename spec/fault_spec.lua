@@ -1121,6 +1121,45 @@ describe("a reader that has gone (EPIPE), with SIGPIPE at its default", function
   end)
 end)
 
+describe("starting a process while stdout's reader is gone", function()
+  it("drops Lua's buffered output instead of dying of SIGPIPE in fork, spawn, system, popen and exec", function()
+    -- Lua's io.write data waits in C stdio's buffer; brood flushes it
+    -- before a child starts (else the child would write it again), and
+    -- that flush is brood's, not the script's: it used to kill the
+    -- script with SIGPIPE inside Process.fork(). A write through brood's
+    -- own IO.stdout raises EPIPE, as every brood write does.
+    local r = U.sh(U.quote(U.BROOD) .. " -", {stdin = PRELUDE .. [==[
+      io.stdout:setvbuf("full")
+      local out = IO.stdout:dup()
+      local reader, writer = IO.pipe()
+      reader:close()
+      IO.stdout:reopen(writer)
+      writer:close()
+      local function say(what, v) out:puts(what .. "\t" .. tostring(v)) out:flush() end
+      io.write("before fork")
+      local pid = P.fork(function() P["exit!"](7) end)
+      say("fork", P.wait2(pid) == pid)
+      io.write("before spawn")
+      say("spawn", P.wait2(P.spawn("true")) ~= nil)
+      io.write("before system")
+      say("system", P.system("true"))
+      io.write("before popen")
+      local f = IO.popen({"true"})
+      f:close()
+      say("popen", f ~= nil)
+      io.write("before io.popen")
+      say("io.popen", io.popen("true"):close())
+      io.write("before IO.stdout")
+      local ok, err = pcall(IO.stdout.write, IO.stdout, "x")
+      say("IO.stdout", not ok and err.errno)
+      io.write("before exec")
+      P.exec("sh", "-c", "echo exec >&3", {[3] = out})]==]})
+    assert.is_nil(r.signal, "killed by signal " .. tostring(r.signal) .. "\n" .. r.out .. r.err)
+    expect(r, "fork\ttrue\nspawn\ttrue\nsystem\ttrue\npopen\ttrue\nio.popen\ttrue\n"
+      .. "IO.stdout\tEPIPE\nexec\n")
+  end)
+end)
+
 describe("a forked child's signals", function()
   it("never make the parent's blocking calls spin", function()
     -- A forked child shares its parent's wake-up pipe until it makes its

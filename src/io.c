@@ -286,18 +286,40 @@ static void flush_raw(brood_IO *io) {
 }
 
 
-void brood_io_flushall(void) {
+/* fflush(f) (all streams for NULL) that fails with EPIPE rather than
+** kill the process when a reader is gone; C stdio then drops the data. */
+static void fflush_guarded(FILE *f) {
+  brood_sig_guardpipe();
+  brood_sig_inwrite = 1;
+  fflush(f);
+  brood_sig_inwrite = 0;
+}
+
+
+static void flushbuffers(void) {
   brood_IO *io;
   for (io = withbuffers; io; io = io->next)
     if (io->wlen) flush_raw(io);
+}
+
+
+void brood_io_flushall(void) {
+  flushbuffers();
   fflush(NULL);
 }
 
 
-/* Output to fds 1 and 2 keeps its order with Lua's print and io.write. */
+void brood_io_prefork(void) {
+  flushbuffers();
+  fflush_guarded(NULL);
+}
+
+
+/* Output to fds 1 and 2 keeps its order with Lua's print and io.write;
+** the write that follows is brood's, so a reader gone raises EPIPE. */
 static void syncstdio(brood_IO *io) {
-  if (io->fd == 1) fflush(stdout);
-  else if (io->fd == 2) fflush(stderr);
+  if (io->fd == 1) fflush_guarded(stdout);
+  else if (io->fd == 2) fflush_guarded(stderr);
 }
 
 

@@ -121,9 +121,16 @@ void brood_io_addmethods(lua_State *L, const luaL_Reg *methods);
 /* Closes the IO object at idx as io:close() does. */
 void brood_io_close(lua_State *L, int idx);
 
-/* Flushes C stdio and every brood IO object with buffered output
-** (io.c); used before fork and exec and at exit. */
+/* Flushes every brood IO object with buffered output and C stdio, at
+** exit: Lua's own buffered output to a pipe whose reader is gone kills
+** the process with SIGPIPE, as it does in stock Lua. */
 void brood_io_flushall(void);
+
+/* The same before a new process starts (fork, spawn, exec, system,
+** popen; Ruby's prefork), so that no child inherits buffered output: the
+** flush is brood's, not a write the script made, so a reader gone drops
+** the data (C stdio's too) instead of killing the process. */
+void brood_io_prefork(void);
 
 /* }====================================================== */
 

@@ -248,7 +248,7 @@ int brood_fork(lua_State *L) {
   void *state = random_state(L);
   uint64_t seed[4];
   draw_seed(seed);
-  brood_io_flushall();
+  brood_io_prefork();
   if (block) {
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);

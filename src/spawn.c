@@ -796,7 +796,7 @@ static pid_t launch(lua_State *L, Plan *p, const char *subject) {
   char *stack;
   pid_t pid;
   int err;
-  brood_io_flushall();
+  brood_io_prefork();
   /* malloc'ed, not a Lua userdata: 64 KB of garbage per spawn would make
   ** the collector walk a big heap over and over */
   stack = malloc(STACK_SIZE);
@@ -878,7 +878,7 @@ int brood_core_spawn(lua_State *L) {
 static int process_exec(lua_State *L) {
   Plan *p = makeplan(L, 1, 0, 0);
   sigset_t all;
-  brood_io_flushall();
+  brood_io_prefork();
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &p->mask);
   /* apply_and_exec reports a failure by exiting: do the steps that can

@@ -100,7 +100,7 @@ static int os_execute(lua_State *L) {
   argv[1] = "-c";
   argv[2] = (char *)cmd;
   argv[3] = NULL;
-  brood_io_flushall();
+  brood_io_prefork();
   err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
   posix_spawnattr_destroy(&attr);
   raw = err == 0 ? reap(pid) : -1;
@@ -152,7 +152,7 @@ static int io_popen(lua_State *L) {
   argv[1] = "-c";
   argv[2] = (char *)cmd;
   argv[3] = NULL;
-  brood_io_flushall();
+  brood_io_prefork();
   err = posix_spawn(&p->pid, "/bin/sh", &fa, &attr, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
