@@ -1122,7 +1122,7 @@ describe("a reader that has gone (EPIPE), with SIGPIPE at its default", function
 end)
 
 describe("starting a process while stdout's reader is gone", function()
-  it("drops Lua's buffered output instead of dying of SIGPIPE in fork, spawn, system, popen and exec", function()
+  it("drops buffered output in fork, spawn, system, popen, exec: no SIGPIPE", function()
     -- Lua's io.write data waits in C stdio's buffer; brood flushes it
     -- before a child starts (else the child would write it again), and
     -- that flush is brood's, not the script's: it used to kill the
