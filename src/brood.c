@@ -16,12 +16,13 @@ static const luaL_Reg cmodules[] = {
   {"brood.io", luaopen_brood_io},
   {"brood.socket", luaopen_brood_socket},
   {"brood._core", luaopen_brood__core},
+  {"brood._task", luaopen_brood__task},
   {NULL, NULL}
 };
 
 /* The fields of the umbrella module, each loaded on first access. */
 static const char *const submodules[] = {
-  "process", "signal", "io", "socket", "open3", NULL
+  "process", "signal", "io", "socket", "open3", "task", NULL
 };
 
 

@@ -17,6 +17,7 @@ BROOD_API int luaopen_brood_signal(lua_State *L);
 BROOD_API int luaopen_brood_io(lua_State *L);
 BROOD_API int luaopen_brood_socket(lua_State *L);
 BROOD_API int luaopen_brood__core(lua_State *L);  /* helpers for brood's Lua modules */
+BROOD_API int luaopen_brood__task(lua_State *L);  /* brood.task's engine (task.c) */
 
 /* The pure-Lua modules compiled in (luamods.c is generated). */
 struct brood_luamod {

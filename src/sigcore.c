@@ -93,6 +93,7 @@ static int replactive;                 /* the REPL owns Ctrl-C by default */
 static struct { unsigned char action, trap; } sigs[NSIG];
 static int pipe_guarded = -1;          /* the SIGPIPE guard: unknown (-1), off, on */
 static int nhandled;  /* signals whose action runs something in Lua */
+static brood_sig_suspendf suspender;   /* a scheduler's (brood_sig_setsuspend) */
 
 /* }====================================================== */
 
@@ -172,6 +173,8 @@ static void wake(void) {
 */
 volatile sig_atomic_t brood_sig_inwrite;
 
+static atomic_ulong arrivals;          /* signals caught (brood_sig_arrivals) */
+
 static void on_signal(int signo) {
   int saved_errno = errno;
   if (sigs[signo].action == BROOD_SIGACT_PIPE) {
@@ -189,8 +192,14 @@ static void on_signal(int signo) {
     atomic_store(&any, 1);
     arm();
   }
+  atomic_fetch_add(&arrivals, 1);
   if (signo == SIGCHLD || atomic_load(&waiters) || atomic_load(&exported)) wake();
   errno = saved_errno;
+}
+
+
+unsigned long brood_sig_arrivals(void) {
+  return atomic_load(&arrivals);
 }
 
 
@@ -713,7 +722,26 @@ void brood_sig_guardpipe(void) {
 
 
 int brood_sig_handling(void) {
-  return nhandled > 0;
+  return nhandled > 0 || suspender != NULL;
+}
+
+
+void brood_sig_setsuspend(brood_sig_suspendf f) {
+  suspender = f;
+}
+
+
+lua_State *brood_sig_running(void) {
+  return atomic_load(&running);
+}
+
+
+/* As tracked_resume does when a coroutine starts or stops running: the
+** hook, if armed on the thread that stops, moves to the one that runs. */
+void brood_sig_switch(lua_State *to) {
+  lua_State *from = atomic_exchange(&running, to);
+  if (atomic_load(&armed) && armed_L == from) disarm();
+  if (atomic_load(&any)) arm();
 }
 
 
@@ -801,6 +829,10 @@ int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) 
       ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
       tp = &ts;
     }
+    /* In a task: the scheduler waits for everyone, the others run
+    ** meanwhile (not while handlers run: a round is not switched away) */
+    if (!timed && suspender && dispatcher == NULL && suspender(L, fds, nfds, deadline, &r))
+      return r;
     if (!timed) {
       atomic_fetch_add(&waiters, 1);
       if (atomic_load(&any)) {  /* a signal came before we announced ourselves */

@@ -121,6 +121,31 @@ int brood_sig_action(int signo);
 int brood_sig_trapkind(int signo);
 void brood_sig_settrapkind(int signo, int kind);
 
+/*
+** A scheduler that runs tasks on C stacks of their own takes over the
+** wait of brood_sig_poll (the contract above stays: the same returns,
+** revents set). 'f' is asked first whenever a wait would block, outside
+** a round of handlers: it returns 0 to let the caller block as usual (L
+** is no task), or suspends the task, runs others, and returns 1 with
+** *result set once the task may go on (it may also raise, as a handler
+** may). While one is set, brood_sig_handling is true, so that every wait
+** goes through brood_sig_poll. NULL removes it.
+*/
+typedef int (*brood_sig_suspendf)(lua_State *L, struct pollfd *fds, int nfds,
+                                  double deadline, int *result);
+void brood_sig_setsuspend(brood_sig_suspendf f);
+
+/* How many signals brood has caught so far (SIGPIPE's guard aside): a
+** scheduler wakes the waits that look again after any signal (a wait
+** for any child, Signal.pause) when it changes. */
+unsigned long brood_sig_arrivals(void);
+
+/* The Lua thread running now, and a switch to another (the scheduler's,
+** when it changes C stacks): the hook moves along, as coroutine.resume
+** makes it do. */
+lua_State *brood_sig_running(void);
+void brood_sig_switch(lua_State *to);
+
 /* In a new child, right after fork: forget the parent's pending signals;
 ** the child makes its own wake-up pipe when it first needs one. Also
 ** registered with pthread_atfork, for forks made by other code. */
