@@ -221,9 +221,10 @@ static int process_last_status(lua_State *L) {
 /*
 ** waitpid that runs trapped signal handlers while it blocks. Without
 ** WNOHANG it never sits in the kernel's waitpid: it asks with WNOHANG and
-** then waits on brood's wake-up pipe, which SIGCHLD (and any trapped
-** signal) makes readable; a child that changes state between the two
-** steps has already written to the pipe, so no wake-up is lost. When no
+** then waits -- for one child that can only exit, on its pidfd; else on
+** brood's wake-up pipe, which SIGCHLD (and any trapped signal) makes
+** readable; a child that changes state between the two steps has
+** already made them readable, so no wake-up is lost. When no
 ** trap is set there is no handler to run, and it simply blocks in
 ** waitpid (the fast path: no signal per child). When traps are set but
 ** SIGCHLD cannot reach the pipe (CHLD ignored: children reap themselves;
@@ -232,18 +233,54 @@ static int process_last_status(lua_State *L) {
 ** no child ready, or -1 with errno set (ECHILD...); brood_waitpid raises
 ** instead.
 */
+/* A pidfd for pid, owned by a to-be-closed IO object pushed at *holder,
+** so that a raising handler or a cancelled task closes it on the way
+** out; -1 (nothing pushed) when the kernel makes none. */
+static int pushpidfd(lua_State *L, pid_t pid, int *holder) {
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return -1;
+  brood_io_new(L, fd, BROOD_IO_READ, BROOD_KIND_OTHER, 1);
+  lua_toclose(L, -1);
+  *holder = lua_gettop(L);
+  return fd;
+}
+
+
+static void droppidfd(lua_State *L, int holder) {
+  int err = errno;
+  brood_io_close(L, holder);
+  lua_settop(L, holder - 1);
+  errno = err;
+}
+
+
 static pid_t waitone(lua_State *L, int pid, int *raw, int flags) {
   int handling = !(flags & WNOHANG) && brood_sig_handling();
-  int wake = handling && brood_sig_chldwake(L);
+  int wake = -1, pidfd = -1, holder = 0;
   double nap = 0.001;
   for (;;) {
     pid_t r = waitpid(pid, raw, handling ? (flags | WNOHANG) : flags);
-    if (r > 0 || (r == 0 && !handling)) return r;
+    if (r > 0 || (r == 0 && !handling) || (r < 0 && errno != EINTR)) {
+      if (holder) droppidfd(L, holder);
+      return r;
+    }
     if (r < 0) {
-      if (errno != EINTR) return -1;
       brood_sig_check(L);
       continue;
     }
+    /* one child that may only exit (not stop): its pidfd says when,
+    ** with no wake-up for the other children (in a task, only this
+    ** task wakes) */
+    if (pid > 0 && !(flags & WUNTRACED) && pidfd == -1) {
+      pidfd = pushpidfd(L, pid, &holder);
+      if (pidfd >= 0) continue;  /* it may have exited before the pidfd was made */
+      pidfd = -2;
+    }
+    if (pidfd >= 0) {
+      brood_sig_wait(L, pidfd, POLLIN, -1);
+      continue;
+    }
+    if (wake < 0) wake = brood_sig_chldwake(L);
     if (wake) brood_sig_wait(L, -1, 0, -1);
     else {
       brood_sig_wait(L, -1, 0, brood_monotonic() + nap);
@@ -524,18 +561,14 @@ static const luaL_Reg waiter_meta[] = {
 int brood_core_wait_timeout(lua_State *L) {
   pid_t pid = (pid_t)brood_checkrange(L, 1, 1, INT_MAX, "pid");
   double deadline = (luaL_checknumber(L, 2), brood_deadline(brood_opttimeout(L, 2)));
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), raw, holder = 0;
+  int holder = 0, pidfd = pushpidfd(L, pid, &holder), raw;
   double nap = 0.001;
-  if (pidfd >= 0) {  /* owned by an IO object: a raising handler cannot leak it */
-    brood_io_new(L, pidfd, BROOD_IO_READ, BROOD_KIND_OTHER, 1);
-    holder = lua_gettop(L);
-  }
   for (;;) {
     pid_t r = waitpid(pid, &raw, WNOHANG);
     if (r == pid) break;
     if (r < 0 && errno != EINTR) brood_syserror(L, "waitpid");
     if (deadline >= 0 && brood_monotonic() >= deadline) {
-      if (holder) brood_io_close(L, holder);
+      if (holder) droppidfd(L, holder);
       lua_pushnil(L);
       return 1;
     }
@@ -546,7 +579,7 @@ int brood_core_wait_timeout(lua_State *L) {
       if (nap < 0.05) nap *= 2;
     }
   }
-  if (holder) brood_io_close(L, holder);
+  if (holder) droppidfd(L, holder);
   setlaststatus(L, pid, raw);
   lua_pushinteger(L, pid);
   pushlaststatus(L);
