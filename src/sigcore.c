@@ -90,7 +90,8 @@ static int replactive;                 /* the REPL owns Ctrl-C by default */
 /* The one per-signal table: what dispatch does ('action', read by the C
 ** handler) and how Signal.trap last set the signal ('trap', signal.c's
 ** kinds, for what trap returns). */
-static struct { unsigned char action, trap; } sigs[NSIG];
+static struct { unsigned char action, trap, watch; } sigs[NSIG];
+static atomic_uint queued[NSIG];       /* arrivals Signal.wait has not taken */
 static int pipe_guarded = -1;          /* the SIGPIPE guard: unknown (-1), off, on */
 static int nhandled;  /* signals whose action runs something in Lua */
 static brood_sig_suspendf suspender;   /* a scheduler's (brood_sig_setsuspend) */
@@ -185,9 +186,11 @@ static void on_signal(int signo) {
     errno = saved_errno;
     return;
   }
+  if (sigs[signo].watch) atomic_fetch_add(&queued[signo], 1);
   /* brood's own CHLD catcher only wakes blocking calls (wait) so they
-  ** look again; there is nothing to run, so no hook. */
-  if (sigs[signo].action != BROOD_SIGACT_WAKE) {
+  ** look again, and a watched signal only its Signal.wait: there is
+  ** nothing to run, so no hook. */
+  if (sigs[signo].action != BROOD_SIGACT_WAKE && sigs[signo].action != BROOD_SIGACT_WATCH) {
     atomic_fetch_add(&hits[signo], 1);
     atomic_store(&any, 1);
     arm();
@@ -694,6 +697,10 @@ static int runs_lua(int act) {
 void brood_sig_setaction(int signo, int act) {
   nhandled += runs_lua(act) - runs_lua(sigs[signo].action);
   sigs[signo].action = (unsigned char)act;
+  if (act == BROOD_SIGACT_NONE && sigs[signo].watch) {  /* back to the kernel's */
+    sigs[signo].watch = 0;
+    atomic_store(&queued[signo], 0);
+  }
   if (signo == SIGPIPE && act != BROOD_SIGACT_PIPE) pipe_guarded = -1;
 }
 
@@ -706,6 +713,31 @@ int brood_sig_install(int signo, int act, int restart) {
   sa.sa_flags = restart ? SA_RESTART : 0;
   if (sigaction(signo, &sa, NULL) != 0) return -1;
   brood_sig_setaction(signo, act);
+  return 0;
+}
+
+
+int brood_sig_watch(int signo) {
+  if (sigs[signo].watch) return 0;
+  if (sigs[signo].action == BROOD_SIGACT_NONE || sigs[signo].action == BROOD_SIGACT_PIPE) {
+    atomic_store(&queued[signo], 0);
+    sigs[signo].watch = 1;  /* before the catcher: no arrival goes uncounted */
+    if (brood_sig_install(signo, BROOD_SIGACT_WATCH, 1) != 0) {
+      sigs[signo].watch = 0;
+      return -1;
+    }
+    return 0;
+  }
+  atomic_store(&queued[signo], 0);
+  sigs[signo].watch = 1;
+  return 0;
+}
+
+
+int brood_sig_take(int signo) {
+  unsigned n = atomic_load(&queued[signo]);
+  while (n > 0)
+    if (atomic_compare_exchange_weak(&queued[signo], &n, n - 1)) return 1;
   return 0;
 }
 
@@ -769,6 +801,8 @@ void brood_sig_forked(void) {
     for (s = 1; s < NSIG; s++) atomic_store(&hits[s], 0);
     atomic_store(&any, 0);
   }
+  for (s = 1; s < NSIG; s++)
+    if (sigs[s].watch && atomic_load(&queued[s])) atomic_store(&queued[s], 0);
   if (atomic_load(&deferring)) atomic_store(&deferring, 0);
   if (atomic_load(&armed)) disarm();
   if (dispatcher) {  /* forked by a handler: the rest of its round is the parent's */
@@ -920,7 +954,7 @@ int brood_sig_chldwake(lua_State *L) {
   if (owner != NULL && owner != mainthread(L)) return 0;  /* another state's */
   if (owner == NULL) brood_sig_activate(L);
   if (sigs[SIGCHLD].action == BROOD_SIGACT_LUA || sigs[SIGCHLD].action == BROOD_SIGACT_WAKE ||
-      sigs[SIGCHLD].action == BROOD_SIGACT_EXIT)
+      sigs[SIGCHLD].action == BROOD_SIGACT_EXIT || sigs[SIGCHLD].action == BROOD_SIGACT_WATCH)
     return 1;
   if (sigaction(SIGCHLD, NULL, &old) != 0) return 0;
   if (old.sa_handler == SIG_IGN) return 0;  /* children reap themselves */

@@ -92,8 +92,20 @@ enum {
   BROOD_SIGACT_EXIT,       /* Process.exit() ("EXIT") */
   BROOD_SIGACT_INTERRUPT,  /* raise "interrupted!" (the REPL's Ctrl-C) */
   BROOD_SIGACT_WAKE,       /* only wake blocking calls (brood's own CHLD) */
-  BROOD_SIGACT_PIPE        /* brood's SIGPIPE guard (see brood_sig_guardpipe) */
+  BROOD_SIGACT_PIPE,       /* brood's SIGPIPE guard (see brood_sig_guardpipe) */
+  BROOD_SIGACT_WATCH       /* only counted for Signal.wait (brood_sig_watch) */
 };
+
+/*
+** Signal.wait's queue. From brood_sig_watch on, every arrival of signo
+** is counted until brood_sig_take takes it (1; 0 when none is queued);
+** a signal with the kernel's action (or SIGPIPE's guard) is caught for
+** that, one with a handler keeps it. Setting the kernel's action again
+** (brood_sig_setaction with BROOD_SIGACT_NONE) ends the watch. Returns
+** -1 with errno set when the signal cannot be caught.
+*/
+int brood_sig_watch(int signo);
+int brood_sig_take(int signo);
 
 /*
 ** Makes a write to a pipe or socket fail with EPIPE rather than kill the

@@ -225,8 +225,87 @@ static int signal_pause(lua_State *L) {
 }
 
 
+/* A signal Signal.wait can wait for, from the value at idx (argument
+** 'arg'; 'elem' > 0: that element of a table). */
+static int waitable(lua_State *L, int idx, int arg, int elem) {
+  int signo = brood_tosignal(L, idx);
+  const char *why = NULL;
+  if (signo <= 0) why = "unknown signal";
+  else if (signo == SIGKILL || signo == SIGSTOP) why = "no process can catch it";
+  else if (signo == SIGSEGV || signo == SIGBUS || signo == SIGILL || signo == SIGFPE)
+    why = "it reports a fault of the running code";
+  if (why == NULL) return signo;
+  if (signo <= 0) {
+    lua_pushfstring(L, "%s '%s'", why, luaL_tolstring(L, idx, NULL));
+    why = lua_tostring(L, -1);
+  }
+  if (elem > 0) lua_pushfstring(L, "element %d: %s", elem, why);
+  else lua_pushstring(L, why);
+  return luaL_argerror(L, arg, lua_tostring(L, -1));
+}
+
+
+/* Takes a queued arrival of one of want[0..n-1], lowest number first,
+** and pushes its name. Returns 1, or 0 (nothing pushed) when none. */
+static int takeone(lua_State *L, const int *want, int n) {
+  char buf[BROOD_SIGNAME_MAX];
+  int i;
+  for (i = 0; i < n; i++)
+    if (brood_sig_take(want[i])) {
+      lua_pushstring(L, brood_signame(want[i], buf, sizeof buf));
+      return 1;
+    }
+  return 0;
+}
+
+
+/*
+** Signal.wait(signal_or_list[, timeout]) -> the name of a signal that
+** arrived ("TERM"), or nil when timeout seconds pass first. From the
+** first wait for a signal on, each of its arrivals is queued until a
+** wait takes it -- one per call, lowest number first -- so none is lost
+** between two waits; a signal without a handler is caught for that
+** (its default action no longer happens), one with a trap handler keeps
+** it (the handler runs too). trap(sig, "DEFAULT") ends the watch.
+*/
+static int signal_wait(lua_State *L) {
+  int want[NSIG], n = 0, i;
+  double deadline = brood_deadline(brood_opttimeout(L, 2));
+  brood_checknargs(L, 2);
+  memset(want, 0, sizeof want);
+  if (lua_type(L, 1) == LUA_TTABLE) {
+    lua_Integer len = luaL_len(L, 1);
+    if (len < 1) return luaL_argerror(L, 1, "no signal given");
+    for (i = 1; i <= len && i < NSIG * 4; i++) {
+      lua_geti(L, 1, i);
+      want[waitable(L, -1, 1, i)] = 1;
+      lua_pop(L, 1);
+    }
+    if (len >= NSIG * 4) return luaL_argerror(L, 1, "too many signals");
+  }
+  else if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER)
+    want[waitable(L, 1, 1, 0)] = 1;
+  else return luaL_typeerror(L, 1, "signal or table of signals");
+  brood_sig_activate(L);
+  for (i = 1; i < NSIG; i++)
+    if (want[i]) {
+      if (brood_sig_watch(i) != 0) return brood_syserror(L, "sigaction");
+      want[n++] = i;
+    }
+  for (;;) {
+    int timedout;
+    brood_sig_check(L);
+    if (takeone(L, want, n)) return 1;
+    timedout = brood_sig_wait(L, -1, 0, deadline) == 0;
+    if (timedout && !takeone(L, want, n)) lua_pushnil(L);
+    if (timedout) return 1;
+  }
+}
+
+
 static const luaL_Reg signal_funcs[] = {
   {"trap", signal_trap},
+  {"wait", signal_wait},
   {"list", signal_list},
   {"signame", signal_signame},
   {"pause", signal_pause},
