@@ -758,6 +758,11 @@ int brood_sig_handling(void) {
 }
 
 
+int brood_sig_runslua(void) {
+  return nhandled > 0;
+}
+
+
 void brood_sig_setsuspend(brood_sig_suspendf f) {
   suspender = f;
 }

@@ -167,6 +167,10 @@ void brood_sig_forked(void);
 ** the REPL's interrupt): blocking calls must then wake for signals. */
 int brood_sig_handling(void);
 
+/* True when some signal's action runs Lua code (a trap handler, "EXIT",
+** the REPL's interrupt), a scheduler aside. */
+int brood_sig_runslua(void);
+
 /* The REPL's Ctrl-C: while INT is not trapped by the script, an INT
 ** raises "interrupted!" in the running code instead of killing the
 ** process. */

@@ -125,6 +125,7 @@ static struct {
   Task **heap;
   size_t nheap, capheap;
   int live;              /* tasks not done */
+  int npolling;          /* tasks waiting on descriptors */
   int tasks_ref;         /* registry: lightuserdata task -> its userdata */
   int failure_ref;       /* the first unhandled error */
   char *failure_tb;
@@ -429,6 +430,7 @@ static void suspend(Task *t) {
   if (t->wait == W_YIELD) ready(t, 0);
   else t->state = T_WAITING;
   leave(t);
+  if (t->wait == W_POLL && t->nfds > 0) S.npolling--;
   detach(t);
   t->wait = W_NONE;
 }
@@ -482,6 +484,7 @@ static int suspend_poll(lua_State *L, struct pollfd *fds, int nfds, double deadl
     return 1;
   }
   if (nfds == 0) addwaker(t);
+  else S.npolling++;
   settimer(t, deadline);
   t->state = T_WAITING;
   suspend(t);
@@ -805,6 +808,9 @@ static void waitevents(lua_State *L) {
   double deadline;
   int r, n, i;
   wakewakers();
+  if (!S.rhead && !S.nheap && !S.wakers && !S.npolling && !brood_sig_runslua())
+    luaL_error(L, "Task.run: deadlock: every task waits for another (a queue, a semaphore, "
+                  "a t:wait) and nothing else can wake them");
   deadline = S.rhead ? 0 : S.nheap ? S.heap[0]->deadline : -1;
   p[0].fd = S.epfd;
   p[0].events = POLLIN;
@@ -915,6 +921,7 @@ static int task_run(lua_State *L) {
   S.pid = getpid();
   S.L = L;
   S.live = 0;
+  S.npolling = 0;
   S.current = NULL;
   S.failure_ref = LUA_NOREF;
   S.arrivals = brood_sig_arrivals();
