@@ -482,6 +482,18 @@ describe("IO.select", function()
     for _, io in ipairs{r1, w1, r2, w2} do io:close() end
   end)
 
+  it("takes the readers alone, or readers and writers alone (the book's IO.select([reader]))", function()
+    local r, w = IO.pipe()
+    w:write("x")
+    local rr, ww, ee = IO.select({r})
+    assert.are.same({r}, rr)
+    assert.are.same({}, ww)
+    assert.are.same({}, ee)
+    assert.are.same({w}, select(2, IO.select({}, {w})))
+    r:close()
+    w:close()
+  end)
+
   it("waits as long as the timeout says", function()
     local r, w = IO.pipe()
     local t0 = now()

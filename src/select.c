@@ -76,6 +76,7 @@ int brood_io_select(lua_State *L) {
   struct pollfd *fds;
   int nfds = 0, r, i, buffered = 0;
   brood_checknargs(L, 4);
+  lua_settop(L, 4);  /* what is pushed below must not pass for a set */
   n = setlen(L, 1) + setlen(L, 2) + setlen(L, 3);
   luaL_argcheck(L, n < 1000000, 1, "too many IO objects");
   /* in memory Lua owns: an error anywhere below cannot leak it */
