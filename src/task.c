@@ -100,9 +100,7 @@ struct Task {
 };
 
 typedef struct Fd {
-  unsigned want;         /* events registered */
-  int armed;             /* registered and not fired since */
-  Node *head;
+  Node *head;            /* the tasks waiting on it */
 } Fd;
 
 static struct {
@@ -313,7 +311,6 @@ static unsigned wanted(Fd *f) {
 /* Registers fd for 'want' (one-shot). Returns 0, or -1 when epoll
 ** cannot watch it (a regular file: always ready, as poll says). */
 static int arm(int fd, unsigned want) {
-  Fd *f = &S.fdt[fd];
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
   ev.events = want | EPOLLONESHOT;
@@ -321,8 +318,6 @@ static int arm(int fd, unsigned want) {
   if (epoll_ctl(S.epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
     if (errno != ENOENT || epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) return -1;
   }
-  f->want = want;
-  f->armed = 1;
   return 0;
 }
 
@@ -468,13 +463,14 @@ static int suspend_poll(lua_State *L, struct pollfd *fds, int nfds, double deadl
     t->nodes[i] = (Node){t, i, NULL, f->head};
     if (f->head) f->head->prev = &t->nodes[i];
     f->head = &t->nodes[i];
-    if (!f->armed || ((unsigned)fds[i].events & ~f->want)) {
-      if (arm(fd, f->want | (unsigned)fds[i].events) != 0) {
-        /* not pollable by epoll: ready now (EPERM, a regular file), or
-        ** not open (EBADF: poll's POLLNVAL) */
-        fds[i].revents = (short)(errno == EPERM ? fds[i].events : POLLNVAL);
-        now++;
-      }
+    /* armed anew every time: the number may name another file than
+    ** when it was last armed (closed and reused), which epoll has
+    ** forgotten */
+    if (arm(fd, wanted(f) | (unsigned)fds[i].events) != 0) {
+      /* not pollable by epoll: ready now (EPERM, a regular file), or
+      ** not open (EBADF: poll's POLLNVAL) */
+      fds[i].revents = (short)(errno == EPERM ? fds[i].events : POLLNVAL);
+      now++;
     }
   }
   if (now) {
@@ -822,7 +818,6 @@ static void waitevents(lua_State *L) {
       Fd *f = &S.fdt[ev[i].data.fd];
       Node *nd;
       unsigned left;
-      f->armed = 0;
       for (nd = f->head; nd; nd = nd->next) {
         Task *t = nd->t;
         short want = t->fds[nd->i].events;
