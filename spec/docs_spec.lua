@@ -9,6 +9,7 @@ local modules = {
   {"brood.io", "IO", "io"},
   {"brood.socket", "Socket", "socket"},
   {"brood.open3", "Open3", "open3"},
+  {"brood.task", "Task", "task"},
 }
 
 local function headings(file)
@@ -53,6 +54,26 @@ describe("reference documentation", function()
     table.sort(missing)
     assert.are.same({}, missing)
     assert.is_true(io_doc["io.sync"])
+  end)
+
+  it("documents every method of tasks, queues and semaphores", function()
+    local Task = require "brood.task"
+    local doc = headings("task")
+    local missing = {}
+    local function check(prefix, methods)
+      for name, v in pairs(methods) do
+        if type(v) == "function" and not name:match("^__") and not doc[prefix .. ":" .. name] then
+          missing[#missing + 1] = prefix .. ":" .. name
+        end
+      end
+    end
+    Task.run(function()
+      check("t", getmetatable(Task.current()).__index)
+      check("q", getmetatable(Task.queue()).__index)
+      check("s", getmetatable(Task.semaphore(1)).__index)
+    end)
+    table.sort(missing)
+    assert.are.same({}, missing)
   end)
 
   it("documents brood.h's functions", function()

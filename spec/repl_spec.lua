@@ -85,6 +85,19 @@ describe("REPL", function()
     assert.matches("interrupted!\nstack traceback:", t)
   end)
 
+  it("Ctrl-C during Task.run cancels every task, kills and reaps their children, returns", function()
+    local t = repl({
+      "prompt",
+      "send T, P = require 'brood.task', require 'brood.process'\\n", "prompt",
+      "send T.run(function() for i = 1, 3 do T.spawn(P.capture, 'sleep 60') end " ..
+        "print('run' .. 'ning') P.sleep(60) end)\\n",
+      "expect running", "send \x03", "expect interrupted!", "prompt",
+      "send print('children: ' .. #io.open('/proc/self/task/' .. P.pid() .. " ..
+        "'/children'):read('a'))\\n",
+      "expect children: 0", "prompt", "send \x04", "eof"})
+    assert.matches("interrupted!", t)
+  end)
+
   it("Ctrl-C interrupts a loop inside a coroutine", function()
     local t = repl({
       "prompt",
