@@ -85,7 +85,7 @@ describe("REPL", function()
     assert.matches("interrupted!\nstack traceback:", t)
   end)
 
-  it("Ctrl-C during Task.run cancels every task, kills and reaps their children, returns", function()
+  it("Ctrl-C during Task.run cancels every task, kills and reaps their children", function()
     local t = repl({
       "prompt",
       "send T, P = require 'brood.task', require 'brood.process'\\n", "prompt",

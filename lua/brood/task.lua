@@ -25,7 +25,8 @@ local function timeout_error(syscall) return C.timeouterror(syscall) end
 local function checktimeout(fname, timeout, arg)
   if timeout == nil or timeout == math.huge then return nil end
   if type(timeout) ~= "number" then
-    error(("bad argument #%d to '%s' (number expected, got %s)"):format(arg, fname, type(timeout)), 3)
+    error(("bad argument #%d to '%s' (number expected, got %s)")
+      :format(arg, fname, type(timeout)), 3)
   end
   if timeout ~= timeout or timeout < 0 then
     error(("bad argument #%d to '%s' (timeout must be a number >= 0)"):format(arg, fname), 3)
@@ -50,7 +51,9 @@ end}
 -- when woken. Raises a cancellation or Task.timeout as any wait does.
 local function waitin(fname, list, deadline)
   local me = C.current()
-  if not me then error(fname .. ": not inside a task (call it from a function run by Task.run)", 3) end
+  if not me then
+    error(fname .. ": not inside a task (call it from a function run by Task.run)", 3)
+  end
   list[#list + 1] = me
   local _ <close> = setmetatable({list = list, me = me}, Remover)
   return C.park(left(deadline))
@@ -118,7 +121,8 @@ function Queue:pop(timeout)
   local deadline = checktimeout("pop", timeout, 1)
   while self.last < self.first do
     if self.isclosed then return nil end
-    if not waitin("pop", self.poppers, deadline) and self.last < self.first and not self.isclosed then
+    local woken = waitin("pop", self.poppers, deadline)
+    if not woken and self.last < self.first and not self.isclosed then
       error(timeout_error("pop"), 2)
     end
   end
@@ -195,7 +199,8 @@ end
 
 local function checklist(fname, list)
   if type(list) ~= "table" then
-    error(("bad argument #1 to '%s' (table of tasks expected, got %s)"):format(fname, type(list)), 3)
+    error(("bad argument #1 to '%s' (table of tasks expected, got %s)")
+      :format(fname, type(list)), 3)
   end
   for i = 1, #list do
     if not tostring(list[i]):find("^brood%.Task") then
@@ -228,7 +233,9 @@ function Task.first(list, timeout)
   end
   if #list == 0 then error("bad argument #1 to 'Task.first' (no task given)", 2) end
   local me = C.current()
-  if not me then error("Task.first: not inside a task (call it from a function run by Task.run)", 2) end
+  if not me then
+    error("Task.first: not inside a task (call it from a function run by Task.run)", 2)
+  end
   local winner
   local watchers = {}
   local _ <close> = setmetatable({}, {__close = function()
