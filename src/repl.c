@@ -6,7 +6,7 @@
 ** syntax error) continues on the next line; "=expr" works too.
 **
 ** brood's additions:
-**   - Process, Signal, IO, Socket and Open3 are globals, so the book's
+**   - Process, Signal, IO, Socket, Open3 and Task are globals, so the book's
 **     "open a session and type Process.pid()" works as is;
 **   - line editing and persistent history through libedit, when built
 **     with it (history in $BROOD_HISTORY, default ~/.brood_history;
@@ -53,6 +53,7 @@ static const char *const prebound[][2] = {
   {"IO", "brood.io"},
   {"Socket", "brood.socket"},
   {"Open3", "brood.open3"},
+  {"Task", "brood.task"},
 };
 
 
