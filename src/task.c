@@ -1062,6 +1062,13 @@ static int task_timeout(lua_State *L) {
 }
 
 
+/* brood._task.istask(v) -> whether v is a task object. */
+static int task_istask(lua_State *L) {
+  lua_pushboolean(L, luaL_testudata(L, 1, TASK_TYPE) != NULL);
+  return 1;
+}
+
+
 /* brood._task.timeouterror(syscall) -> the error a timeout raises. */
 static int task_timeouterror(lua_State *L) {
   pusherror(L, luaL_checkstring(L, 1), ETIMEDOUT, "timed out");
@@ -1086,6 +1093,7 @@ static const luaL_Reg funcs[] = {
   {"park", task_park},
   {"unpark", task_unpark},
   {"timeouterror", task_timeouterror},
+  {"istask", task_istask},
   {NULL, NULL}
 };
 

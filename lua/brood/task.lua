@@ -49,10 +49,10 @@ end}
 
 -- Parks the running task in 'list' until woken or the deadline; true
 -- when woken. Raises a cancellation or Task.timeout as any wait does.
-local function waitin(fname, list, deadline)
+local function waitin(fname, list, deadline, level)
   local me = C.current()
   if not me then
-    error(fname .. ": not inside a task (call it from a function run by Task.run)", 3)
+    error(fname .. ": not inside a task (call it from a function run by Task.run)", level + 1)
   end
   list[#list + 1] = me
   local _ <close> = setmetatable({list = list, me = me}, Remover)
@@ -103,7 +103,7 @@ function Queue:push(value, timeout)
   while true do
     if self.isclosed then error("push: the queue is closed", 2) end
     if self.last - self.first + 1 < self.size then break end
-    if not waitin("push", self.pushers, deadline) and
+    if not waitin("push", self.pushers, deadline, 2) and
        (self.last - self.first + 1 >= self.size or self.isclosed) then
       error(timeout_error("push"), 2)
     end
@@ -121,7 +121,7 @@ function Queue:pop(timeout)
   local deadline = checktimeout("pop", timeout, 1)
   while self.last < self.first do
     if self.isclosed then return nil end
-    local woken = waitin("pop", self.poppers, deadline)
+    local woken = waitin("pop", self.poppers, deadline, 2)
     if not woken and self.last < self.first and not self.isclosed then
       error(timeout_error("pop"), 2)
     end
@@ -147,7 +147,10 @@ function Queue:closed()
   return self.isclosed
 end
 
-function Queue:__len() return self.last - self.first + 1 end
+function Queue:__len()
+  checkself("__len", self, Queue)
+  return self.last - self.first + 1
+end
 
 
 ---------------------------------------------------------------------------
@@ -164,16 +167,20 @@ function Task.semaphore(n)
   return setmetatable({permits = n, waiters = {}}, Semaphore)
 end
 
---- s:acquire([timeout]) -- takes a permit, waiting for one.
-function Semaphore:acquire(timeout)
-  checkself("acquire", self, Semaphore)
-  local deadline = checktimeout("acquire", timeout, 1)
+-- Takes a permit; errors point 'level' callers up from the caller.
+local function acquire(self, deadline, level)
   while self.permits == 0 do
-    if not waitin("acquire", self.waiters, deadline) and self.permits == 0 then
-      error(timeout_error("acquire"), 2)
+    if not waitin("acquire", self.waiters, deadline, level + 1) and self.permits == 0 then
+      error(timeout_error("acquire"), level + 1)
     end
   end
   self.permits = self.permits - 1
+end
+
+--- s:acquire([timeout]) -- takes a permit, waiting for one.
+function Semaphore:acquire(timeout)
+  checkself("acquire", self, Semaphore)
+  acquire(self, checktimeout("acquire", timeout, 1), 2)
 end
 
 --- s:release() -- gives a permit back.
@@ -186,9 +193,17 @@ end
 local Releaser = {__close = function(self) self.s:release() end}
 
 --- s:with(fn, ...) -> fn's results, run holding a permit.
+local function callable(v)
+  local mt = getmetatable(v)
+  return type(v) == "function" or type(mt) == "table" and mt.__call ~= nil
+end
+
 function Semaphore:with(fn, ...)
   checkself("with", self, Semaphore)
-  self:acquire()
+  if not callable(fn) then
+    error(("bad argument #1 to 'with' (function expected, got %s)"):format(type(fn)), 2)
+  end
+  acquire(self, nil, 2)
   local _ <close> = setmetatable({s = self}, Releaser)
   return fn(...)
 end
@@ -197,22 +212,27 @@ end
 ---------------------------------------------------------------------------
 -- Several tasks at once
 
+-- The tasks of an array, read raw (a __len or __index could answer
+-- differently from one look to the next).
 local function checklist(fname, list)
   if type(list) ~= "table" then
     error(("bad argument #1 to '%s' (table of tasks expected, got %s)")
       :format(fname, type(list)), 3)
   end
-  for i = 1, #list do
-    if not tostring(list[i]):find("^brood%.Task") then
+  local copy = {}
+  for i = 1, rawlen(list) do
+    copy[i] = rawget(list, i)
+    if not C.istask(copy[i]) then
       error(("bad argument #1 to '%s' (element %d is not a task)"):format(fname, i), 3)
     end
   end
+  return copy
 end
 
 --- Task.all(tasks) -> a table with each task's results (packed, in
 -- order); raises the first error met, in that order.
 function Task.all(list)
-  checklist("Task.all", list)
+  list = checklist("Task.all", list)
   local out = {}
   for i = 1, #list do out[i] = table.pack(list[i]:wait()) end
   return out
@@ -226,7 +246,7 @@ end
 --- Task.first(tasks[, timeout]) -> the first of them to end (done,
 -- failed or cancelled); its results are t:wait()'s.
 function Task.first(list, timeout)
-  checklist("Task.first", list)
+  list = checklist("Task.first", list)
   local deadline = checktimeout("Task.first", timeout, 2)
   for i = 1, #list do
     if finished(list[i]) then return list[i] end

@@ -76,7 +76,7 @@ function M.harvest_docs(docdir, allowed_programs)
   local seen_i, seen_k, seen_s = {}, {}, {}
   local allowed = {}
   for _, p in ipairs(allowed_programs or {}) do allowed[p] = true end
-  local files = {"process", "signal", "io", "socket", "open3", "brood", "errors"}
+  local files = {"process", "signal", "io", "socket", "open3", "task", "brood", "errors"}
   local found_any = false
   for _, f in ipairs(files) do
     local text = read_file(docdir .. "/" .. f .. ".md")
@@ -360,6 +360,28 @@ M.CONSTRUCTORS = {
     return {{f, ("io.open(%q, 'w+')"):format(name)},
             {closed, "(function() local f = io.open('/dev/null') f:close() return f end)()"},
             {io.stdout, "io.stdout"}}
+  end},
+  {"tasks", function(c)
+    local T = c.Task
+    -- ended tasks of every kind (a run's tasks outlive it as objects)
+    local done, failed, cancelled = T.run(function()
+      local d = T.spawn(function() return 1 end)
+      local f = T.spawn(function() error("x", 0) end)
+      local k = T.spawn(T.sleep, 10)
+      d:wait()
+      pcall(f.wait, f)
+      k:cancel()
+      pcall(k.wait, k)
+      return d, f, k
+    end)
+    local closed = T.queue(1)
+    closed:close()
+    return {{done, "--[[done]] Task.run(function() return Task.spawn(print) end)"},
+            {failed, "--[[failed]] Task.spawn(error)"},
+            {cancelled, "--[[cancelled]] Task.spawn(Task.sleep, 10)"},
+            {T.queue(2), "Task.queue(2)"},
+            {closed, "(function() local q = Task.queue(1) q:close() return q end)()"},
+            {T.semaphore(1), "Task.semaphore(1)"}}
   end},
   {"coroutines", function()
     local dead = coroutine.create(function() end)

@@ -61,7 +61,8 @@ function M.run(o)
 
   -- {{{ the pool
   local fresh_n = 0
-  local ctx = {IO = IO, Process = Process, Socket = Socket, Signal = Signal}
+  local ctx = {IO = IO, Process = Process, Socket = Socket, Signal = Signal,
+               Task = require "brood.task"}
   function ctx.fresh(prefix)
     fresh_n = fresh_n + 1
     return prefix .. fresh_n

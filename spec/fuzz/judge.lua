@@ -231,6 +231,9 @@ M.BLOCKING = {
   ["IO:reopen"] = true, ["IO:seek"] = true, ["IO:setvbuf"] = true, ["IO:dup"] = flushes,
   ["IO.__gc"] = true, ["IO.__close"] = true, ["IO close"] = true,
   ["IO newindex"] = true,      -- io.sync = true flushes
+  ["Signal.wait"] = function(a) return long(a[2]) end,
+  ["Task.run"] = true,         -- runs what it is given, and every task it starts
+  ["Task.timeout"] = true, ["task.Semaphore:with"] = true,
 }
 for _, name in ipairs{"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
                       "pipeline", "pipeline_r", "pipeline_rw", "pipeline_start", "pipeline_w"} do
