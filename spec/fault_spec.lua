@@ -963,7 +963,7 @@ end)
 
 describe("a reader that has gone (EPIPE), with SIGPIPE at its default", function()
   -- Each script checks that SIGPIPE is at its default (brood installs its
-  -- guard at the first pipe write, by design), then prints one line per
+  -- guard at its first write, by design), then prints one line per
   -- write: the errno it raised. A death by SIGPIPE is exit status 141.
   local EPIPE = [==[
     local function sigpipe_untouched()  -- neither ignored, caught nor blocked
@@ -1157,6 +1157,31 @@ describe("starting a process while stdout's reader is gone", function()
     assert.is_nil(r.signal, "killed by signal " .. tostring(r.signal) .. "\n" .. r.out .. r.err)
     expect(r, "fork\ttrue\nspawn\ttrue\nsystem\ttrue\npopen\ttrue\nio.popen\ttrue\n"
       .. "IO.stdout\tEPIPE\nexec\n")
+  end)
+end)
+
+describe("a buffered file whose descriptor was closed behind its back", function()
+  it("does not die of SIGPIPE when its number now names a pipe with no reader", function()
+    -- the flush before fork writes the file object's buffer to whatever
+    -- its number names now: a pipe whose reader is gone raises EPIPE
+    -- there (the data is dropped), never kills the process
+    local r = U.sh(U.quote(U.BROOD) .. " -", {stdin = PRELUDE .. [==[
+      local name = os.tmpname()
+      local f = IO.open(name, "w")
+      local n = f:fileno()
+      f:write("buffered in the file object")
+      IO.for_fd(n):close()                 -- closed behind f's back
+      local rd, wr = IO.pipe()
+      rd:close()
+      local w2 = wr:dup()                  -- the lowest free number: f's
+      assert(w2:fileno() == n, "the pipe did not land on the file's number")
+      local pid = P.fork(function() end)
+      local _, st = P.wait2(pid)
+      print("forked", st.exitstatus)
+      wr:close()
+      os.remove(name)]==]})
+    assert.is_nil(r.signal, "killed by signal " .. tostring(r.signal) .. "\n" .. r.out .. r.err)
+    expect(r, "forked\t0\n")
   end)
 end)
 

@@ -225,10 +225,11 @@ static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int now
   ssize_t r;
   if (io->kind == BROOD_KIND_SOCKET)
     return send(fd, p, n, MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
-  if (io->kind == BROOD_KIND_FILE) return write(fd, p, n);
+  /* a file too: its number may name a pipe by now (closed behind the
+  ** object's back and reused), and a write there must not kill */
   brood_sig_guardpipe();
   brood_sig_inwrite = 1;
-  if (nowait && !io->nonblock && nowait_ok[io->kind]) {
+  if (nowait && !io->nonblock && io->kind != BROOD_KIND_FILE && nowait_ok[io->kind]) {
     struct iovec iov = {(void *)p, n};
     r = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
     if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)) {
