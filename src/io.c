@@ -787,8 +787,19 @@ static int io_readpartial(lua_State *L) {
   brood_IO *io = checkreadable(L, 1);
   lua_Integer n = luaL_checkinteger(L, 2);
   luaL_argcheck(L, n > 0, 2, "count must be positive");
-  if (buffered(io) == 0 && fill(L, io) == 0) {
-    lua_pushnil(L);
+  if (buffered(io) == 0) {
+    /* nothing buffered: read into this thread's scratch buffer, not the
+    ** object's own (a server's thousand idle connections then hold no
+    ** read buffer each). Nothing runs between the read and the string
+    ** made of it, so no task or handler can reuse the scratch meanwhile. */
+    static _Thread_local char *scratch;
+    size_t r;
+    if (scratch == NULL && (scratch = malloc(BUFSIZE)) == NULL)
+      return brood_raise(L, "read", NULL, ENOMEM);
+    r = rawread(L, io, scratch, (size_t)n < BUFSIZE ? (size_t)n : BUFSIZE);
+    io->eof = r == 0;
+    if (r == 0) lua_pushnil(L);
+    else lua_pushlstring(L, scratch, r);
     return 1;
   }
   if ((size_t)n > buffered(io)) n = (lua_Integer)buffered(io);
