@@ -95,6 +95,7 @@ static atomic_uint queued[NSIG];       /* arrivals Signal.wait has not taken */
 static int pipe_guarded = -1;          /* the SIGPIPE guard: unknown (-1), off, on */
 static int nhandled;  /* signals whose action runs something in Lua */
 static brood_sig_suspendf suspender;   /* a scheduler's (brood_sig_setsuspend) */
+static int cooperative;                /* ...which needs every wait now */
 
 /* }====================================================== */
 
@@ -754,7 +755,7 @@ void brood_sig_guardpipe(void) {
 
 
 int brood_sig_handling(void) {
-  return nhandled > 0 || suspender != NULL;
+  return nhandled > 0 || (suspender != NULL && cooperative);
 }
 
 
@@ -765,6 +766,12 @@ int brood_sig_runslua(void) {
 
 void brood_sig_setsuspend(brood_sig_suspendf f) {
   suspender = f;
+  cooperative = f != NULL;
+}
+
+
+void brood_sig_cooperate(int on) {
+  cooperative = on;
 }
 
 

@@ -147,6 +147,11 @@ typedef int (*brood_sig_suspendf)(lua_State *L, struct pollfd *fds, int nfds,
                                   double deadline, int *result);
 void brood_sig_setsuspend(brood_sig_suspendf f);
 
+/* Whether the scheduler needs every wait at brood_sig_poll now (on when
+** it is set): off, as with one task and no timeout to watch, a call may
+** block in the kernel as it does outside tasks, and is as cheap. */
+void brood_sig_cooperate(int on);
+
 /* How many signals brood has caught so far (SIGPIPE's guard aside): a
 ** scheduler wakes the waits that look again after any signal (a wait
 ** for any child, Signal.pause) when it changes. */

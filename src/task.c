@@ -124,6 +124,7 @@ static struct {
   size_t nheap, capheap;
   int live;              /* tasks not done */
   int npolling;          /* tasks waiting on descriptors */
+  int nscopes;           /* Task.timeout scopes open */
   int tasks_ref;         /* registry: lightuserdata task -> its userdata */
   int failure_ref;       /* the first unhandled error */
   char *failure_tb;
@@ -444,6 +445,7 @@ static int suspend_poll(lua_State *L, struct pollfd *fds, int nfds, double deadl
   int i, now = 0;
   if (t == NULL || !S.active || t->pid != getpid()) return 0;
   checkpoint(L, t);
+  if (S.live == 1 && S.nscopes == 0) return 0;  /* alone: wait as outside tasks */
   t->wait = W_POLL;
   t->fds = fds;
   t->nfds = nfds;
@@ -500,6 +502,14 @@ static int park(lua_State *L, Task *t, double deadline) {
   suspend(t);
   checkpoint(L, t);
   return t->result;
+}
+
+
+/* Every wait must come to the scheduler when another task could run
+** meanwhile, or a Task.timeout must fire; a lone task with no timeout
+** may block in the kernel, as code outside tasks does. */
+static void cooperate(void) {
+  brood_sig_cooperate(S.active && (S.live > 1 || S.nscopes > 0));
 }
 
 
@@ -610,6 +620,7 @@ static void pushfailure(lua_State *L, Task *t, int idx) {
 static void finish(lua_State *L, Task *t) {
   Task *j;
   S.live--;
+  cooperate();
   putstack(t->stack);
   t->stack = NULL;
   for (j = t->joiners; j; j = j->joinnext)
@@ -664,6 +675,7 @@ static Task *newtask(lua_State *L, int fn, int nargs) {
   lua_rawsetp(L, -2, t);
   lua_pop(L, 1);
   S.live++;
+  cooperate();
   ready(t, 0);
   return t;
 }
@@ -917,6 +929,7 @@ static int task_run(lua_State *L) {
   S.L = L;
   S.live = 0;
   S.npolling = 0;
+  S.nscopes = 0;
   S.current = NULL;
   S.failure_ref = LUA_NOREF;
   S.arrivals = brood_sig_arrivals();
@@ -1033,6 +1046,8 @@ static int scope_close(lua_State *L) {
         break;
       }
     sc->t = NULL;
+    S.nscopes--;
+    cooperate();
   }
   return 0;
 }
@@ -1055,6 +1070,8 @@ static int task_timeout(lua_State *L) {
   sc->t = t;
   luaL_setmetatable(L, SCOPE_TYPE);
   t->scope = sc;
+  S.nscopes++;
+  cooperate();
   lua_toclose(L, -1);
   for (int i = 2; i <= n; i++) lua_pushvalue(L, i);
   lua_call(L, n - 2, LUA_MULTRET);
