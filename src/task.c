@@ -23,10 +23,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#if !defined(__x86_64__)
 #include <ucontext.h>
+#endif
 #include <unistd.h>
 
 #include "process.h"
@@ -56,6 +59,19 @@ enum { T_NEW, T_READY, T_RUNNING, T_WAITING, T_DONE };
 enum { W_NONE, W_POLL, W_PARK, W_YIELD };
 enum { O_NONE, O_OK, O_FAILED, O_CANCELLED };
 
+/*
+** A task's saved machine state. On x86-64 a switch is a few
+** instructions (callee-saved registers, the stack pointer, the SSE and
+** x87 control words: what the ABI keeps across a call); elsewhere
+** ucontext, whose swapcontext also saves and restores the signal mask
+** -- two system calls per switch.
+*/
+#if defined(__x86_64__)
+typedef struct { void *sp; } Context;
+#else
+typedef ucontext_t Context;
+#endif
+
 typedef struct Task Task;
 
 typedef struct Node {  /* one descriptor a task waits on */
@@ -73,7 +89,7 @@ typedef struct Scope {  /* a Task.timeout under way (a userdata) */
 
 struct Task {
   lua_State *L;          /* its thread: [message handler, results...] */
-  ucontext_t ctx;
+  Context ctx;
   char *stack;
   void *fake;            /* AddressSanitizer's fake stack while away */
   int state, wait, outcome;
@@ -108,7 +124,7 @@ static struct {
   unsigned run;
   pid_t pid;
   lua_State *L;          /* the thread that called Task.run */
-  ucontext_t ctx;        /* the scheduler's */
+  Context ctx;           /* the scheduler's */
   void *fake;
   const void *stackbottom;  /* the scheduler's stack, for the sanitizer */
   size_t stacksize;
@@ -176,10 +192,73 @@ static void putstack(char *p) {
 #endif
 
 
+static void task_main(void);
+
+#if defined(__x86_64__)
+/* switchto(from, to): saves the running state in *from, runs *to. */
+void brood_task_switch(Context *from, Context *to);
+__asm__(
+  ".text\n"
+  ".globl brood_task_switch\n"
+  ".hidden brood_task_switch\n"
+  ".type brood_task_switch, @function\n"
+  "brood_task_switch:\n"
+  "  pushq %rbp\n"
+  "  pushq %rbx\n"
+  "  pushq %r12\n"
+  "  pushq %r13\n"
+  "  pushq %r14\n"
+  "  pushq %r15\n"
+  "  subq $8, %rsp\n"
+  "  stmxcsr (%rsp)\n"
+  "  fnstcw 4(%rsp)\n"
+  "  movq %rsp, (%rdi)\n"
+  "  movq (%rsi), %rsp\n"
+  "  ldmxcsr (%rsp)\n"
+  "  fldcw 4(%rsp)\n"
+  "  addq $8, %rsp\n"
+  "  popq %r15\n"
+  "  popq %r14\n"
+  "  popq %r13\n"
+  "  popq %r12\n"
+  "  popq %rbx\n"
+  "  popq %rbp\n"
+  "  ret\n"
+  ".size brood_task_switch, .-brood_task_switch\n");
+
+#define switchto(from, to) brood_task_switch(from, to)
+
+/* A new task's first switch "returns" into task_main, with the stack
+** aligned as after a call: the frame brood_task_switch pops, built by
+** hand (control words at their defaults, registers zero). */
+static int makectx(Context *c, char *stack, size_t size) {
+  uintptr_t top = ((uintptr_t)(stack + size)) & ~(uintptr_t)15;
+  uint64_t *sp = (uint64_t *)top;
+  *--sp = 0;                          /* task_main's return address: none */
+  *--sp = (uint64_t)(uintptr_t)task_main;
+  for (int i = 0; i < 6; i++) *--sp = 0;
+  *--sp = 0x037F00001F80ull;          /* x87 control word, MXCSR */
+  c->sp = sp;
+  return 0;
+}
+#else
+#define switchto(from, to) swapcontext(from, to)
+
+static int makectx(Context *c, char *stack, size_t size) {
+  if (getcontext(c) != 0) return -1;
+  c->uc_stack.ss_sp = stack;
+  c->uc_stack.ss_size = size;
+  c->uc_link = NULL;
+  makecontext(c, task_main, 0);
+  return 0;
+}
+#endif
+
+
 /* Scheduler -> task t, until t switches back. */
 static void enter(Task *t) {
   FIBER_START(&S.fake, t->stack + GUARD, STACK_SIZE - GUARD);
-  swapcontext(&S.ctx, &t->ctx);
+  switchto(&S.ctx, &t->ctx);
   FIBER_FINISH(S.fake, NULL, NULL);
 }
 
@@ -187,7 +266,7 @@ static void enter(Task *t) {
 /* Task t -> the scheduler, until it switches back to t. */
 static void leave(Task *t) {
   FIBER_START(&t->fake, S.stackbottom, S.stacksize);
-  swapcontext(&t->ctx, &S.ctx);
+  switchto(&t->ctx, &S.ctx);
   FIBER_FINISH(t->fake, &S.stackbottom, &S.stacksize);
 }
 
@@ -584,8 +663,8 @@ static void task_main(void) {
   }
   t->state = T_DONE;
   FIBER_START(NULL, S.stackbottom, S.stacksize);
-  setcontext(&S.ctx);
-  abort();  /* not reached */
+  switchto(&t->ctx, &S.ctx);
+  abort();  /* not reached: a task that has ended never runs again */
 }
 
 
@@ -665,11 +744,12 @@ static Task *newtask(lua_State *L, int fn, int nargs) {
   t->pid = getpid();
   t->stack = getstack();
   if (t->stack == NULL) brood_raise(L, "mmap", NULL, errno);
-  if (getcontext(&t->ctx) != 0) brood_syserror(L, "getcontext");
-  t->ctx.uc_stack.ss_sp = t->stack + GUARD;
-  t->ctx.uc_stack.ss_size = STACK_SIZE - GUARD;
-  t->ctx.uc_link = NULL;
-  makecontext(&t->ctx, task_main, 0);
+  if (makectx(&t->ctx, t->stack + GUARD, STACK_SIZE - GUARD) != 0) {
+    int err = errno;
+    putstack(t->stack);
+    t->stack = NULL;
+    brood_raise(L, "getcontext", NULL, err);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, S.tasks_ref);
   lua_pushvalue(L, -2);
   lua_rawsetp(L, -2, t);
