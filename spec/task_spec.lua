@@ -289,6 +289,41 @@ describe("t:cancel()", function()
     assert.is_true(cancelled_at(function(c) return IO.select({c.a}) end, pair))
   end)
 
+  it("stops a connect that waits (a listener whose queue is full) and a copy_stream", function()
+    local function full()
+      local c = {s = Socket.tcp_server("127.0.0.1", 0, 0)}
+      local _, port = c.s:local_address()
+      c.port = port
+      c.queued = {}
+      -- fill the accept queue: further SYNs are dropped and connect waits
+      for i = 1, 3 do
+        local ok, sock = pcall(Socket.tcp_connect, "127.0.0.1", port, 0.2)
+        if ok then c.queued[i] = sock end
+      end
+      c.cleanup = function()
+        for _, q in pairs(c.queued) do q:close() end
+        c.s:close()
+      end
+      return c
+    end
+    assert.is_true(cancelled_at(function(c) return Socket.tcp_connect("127.0.0.1", c.port) end,
+                                full))
+    local function pipes()
+      local c = {name = os.tmpname()}
+      local f = assert(io.open(c.name, "w"))
+      f:write(("x"):rep(1 << 20))  -- more than the destination pipe holds
+      f:close()
+      c.src = IO.open(c.name)
+      c.r, c.w = IO.pipe()
+      c.cleanup = function()
+        for _, k in ipairs{"src", "r", "w"} do c[k]:close() end
+        os.remove(c.name)
+      end
+      return c
+    end
+    assert.is_true(cancelled_at(function(c) return IO.copy_stream(c.src, c.w) end, pipes))
+  end)
+
   it("stops sleeps, pauses and signal waits", function()
     assert.is_true(cancelled_at(function() P.sleep(30) end))
     assert.is_true(cancelled_at(function() Task.sleep(30) end))
