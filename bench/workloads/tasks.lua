@@ -182,7 +182,8 @@ local function section(bench)
     local r, m = median(rates[i] or {}), median(mems[i] or {})
     byname[im[1]] = {r, m}
     lines[#lines + 1] = ("| %s | %s | %s | %s |"):format(im[1],
-      r and ("%.1f k"):format(r / 1000) or "n/a", (r and crate) and ("%.2f"):format(r / crate) or "",
+      r and ("%.1f k"):format(r / 1000) or "n/a",
+      (r and crate) and ("%.2f"):format(r / crate) or "",
       m and ("%.1f KiB"):format(m / 1024) or "n/a")
   end
   local b = byname["brood tasks"]
