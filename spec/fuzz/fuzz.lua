@@ -123,8 +123,16 @@ if os.getenv("BROOD_FUZZ_NS") ~= "1" then
   for _, a in ipairs(arg) do cmd[#cmd + 1] = a end
   local env = {
     BROOD_FUZZ_NS = "1",
+    -- No handlers of AddressSanitizer's for the fault signals: the
+    -- supervisor is process 1, which the kernel shields from every
+    -- signal it has no handler for -- but a batch may send SEGV or BUS
+    -- to pid 1, and with the sanitizer's handler in place that killed
+    -- the supervisor as if it had faulted (a million-call run died at
+    -- its 637,000th call). A batch that faults dies of the signal
+    -- instead of writing a report: still a crash finding, with its call.
     ASAN_OPTIONS = append_option("ASAN_OPTIONS", "log_path=" .. REPORTS .. "/asan" ..
-                                 ":allocator_may_return_null=1"),
+                                 ":allocator_may_return_null=1:handle_segv=0:handle_sigbus=0" ..
+                                 ":handle_sigfpe=0:handle_sigill=0"),
     -- halt at the first report, so that it is the running call's
     UBSAN_OPTIONS = append_option("UBSAN_OPTIONS", "log_path=" .. REPORTS .. "/ubsan" ..
                                   ":halt_on_error=1:print_stacktrace=1"),
