@@ -482,7 +482,7 @@ describe("IO.select", function()
     for _, io in ipairs{r1, w1, r2, w2} do io:close() end
   end)
 
-  it("takes the readers alone, or readers and writers alone (the book's IO.select([reader]))", function()
+  it("takes the readers alone, or the readers and writers (the book's IO.select([r]))", function()
     local r, w = IO.pipe()
     w:write("x")
     local rr, ww, ee = IO.select({r})
