@@ -892,20 +892,26 @@ static int wakewakers(void) {
 
 static void waitevents(lua_State *L) {
   struct pollfd p[2];
-  struct epoll_event ev[64];
-  double deadline;
+  struct epoll_event ev[256];
   int r, n, i;
   wakewakers();
   if (!S.rhead && !S.nheap && !S.wakers && !S.npolling && !brood_sig_runslua())
     luaL_error(L, "Task.run: deadlock: every task waits for another (a queue, a semaphore, "
                   "a t:wait) and nothing else can wake them");
-  deadline = S.rhead ? 0 : S.nheap ? S.heap[0]->deadline : -1;
-  p[0].fd = S.epfd;
-  p[0].events = POLLIN;
-  r = brood_sig_poll(L, p, 1, deadline);
+  if (S.rhead) {
+    /* tasks are ready: only a look, with no wait (and no wake-up pipe:
+    ** pending signals are seen here, arrivals by wakewakers) */
+    brood_sig_check(L);
+    r = 1;
+  }
+  else {
+    p[0].fd = S.epfd;
+    p[0].events = POLLIN;
+    r = brood_sig_poll(L, p, 1, S.nheap ? S.heap[0]->deadline : -1);
+  }
   wakewakers();
   if (r > 0) {
-    n = epoll_wait(S.epfd, ev, 64, 0);
+    n = epoll_wait(S.epfd, ev, 256, 0);
     for (i = 0; i < n; i++) {
       Fd *f = &S.fdt[ev[i].data.fd];
       Node *nd;
