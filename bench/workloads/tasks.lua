@@ -118,6 +118,25 @@ local function available(bench, argv)
   return argv and bench.available(argv)
 end
 
+-- fn(argv) for each available implementation, ROUNDS times, interleaved:
+-- per implementation the lists of fn's first and second results.
+local function interleaved(bench, impls, fn)
+  local first, second = {}, {}
+  for _ = 1, ROUNDS do
+    for i, im in ipairs(impls) do
+      if available(bench, im[2]) then
+        first[i], second[i] = first[i] or {}, second[i] or {}
+        local a, b = fn(im[2])
+        if a then
+          table.insert(first[i], a)
+          table.insert(second[i], b)
+        end
+      end
+    end
+  end
+  return first, second
+end
+
 local function section(bench)
   local lines = {"## Tasks (pinned to one CPU)", "",
     ("Medians of %d rounds, implementations interleaved; every process of a"
@@ -125,16 +144,8 @@ local function section(bench)
   local met = true
 
   -- job runner
-  local impls, samples = jobs_impls(bench), {}
-  for _ = 1, ROUNDS do
-    for i, im in ipairs(impls) do
-      if available(bench, im[2]) then
-        samples[i] = samples[i] or {}
-        local t = timed(bench, im[2])
-        if t then table.insert(samples[i], t) end
-      end
-    end
-  end
+  local impls = jobs_impls(bench)
+  local samples = interleaved(bench, impls, function(argv) return timed(bench, argv) end)
   lines[#lines + 1] = "### Job runner: 2,000 runs of `/bin/true`, 2 at a time, output captured"
   lines[#lines + 1] = ""
   lines[#lines + 1] = "| implementation | time | × C |"
@@ -158,19 +169,7 @@ local function section(bench)
 
   -- echo server
   impls = echo_impls(bench)
-  local rates, mems = {}, {}
-  for _ = 1, ROUNDS do
-    for i, im in ipairs(impls) do
-      if available(bench, im[2]) then
-        rates[i], mems[i] = rates[i] or {}, mems[i] or {}
-        local r, m = echo_run(bench, im[2])
-        if r then
-          table.insert(rates[i], r)
-          table.insert(mems[i], m)
-        end
-      end
-    end
-  end
+  local rates, mems = interleaved(bench, impls, function(argv) return echo_run(bench, argv) end)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "### Echo server: 1,000 connections, 64-byte messages"
   lines[#lines + 1] = ""
