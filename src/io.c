@@ -82,6 +82,7 @@ brood_IO *brood_io_newx(lua_State *L, size_t size, int fd, int mode, int kind, i
   }
   lua_setmetatable(L, -2);
   io->fd = fd;
+  brood_sig_fdchange(fd);
   io->mode = mode;
   io->kind = kind < 0 ? fdkind(fd) : kind;
   io->owned = owned;
@@ -684,6 +685,8 @@ void brood_io_release(brood_IO *io, int closefd) {
   io->rbuf = NULL;
   io->rpos = io->rlen = io->rcap = 0;
   if (closefd) {
+    brood_sig_fdchange(io->pfd);
+    brood_sig_fdchange(io->fd);
     if (io->pfd >= 0) close(io->pfd);
     if (io->fd >= 0) close(io->fd);
   }
@@ -1029,6 +1032,7 @@ static int io_reopen(lua_State *L) {
   }
   syncstdio(io);
   brood_io_flush(L, io);
+  brood_sig_fdchange(io->fd);
   if (dup3(src, io->fd, io->fd > 2 ? O_CLOEXEC : 0) < 0 && errno != EINVAL) {
     int err = errno;
     if (opened >= 0) close(opened);
@@ -1070,6 +1074,7 @@ static int closeside(lua_State *L, int write) {
   }
   else if (io->pfd >= 0) {
     if (write) {
+      brood_sig_fdchange(io->pfd);
       close(io->pfd);
       io->pfd = -1;
       io->mode &= ~BROOD_IO_WRITE;

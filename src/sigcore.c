@@ -775,6 +775,18 @@ void brood_sig_cooperate(int on) {
 }
 
 
+static void (*fdhook)(int fd);
+
+void brood_sig_setfdhook(void (*f)(int fd)) {
+  fdhook = f;
+}
+
+
+void brood_sig_fdchange(int fd) {
+  if (fdhook && fd >= 0) fdhook(fd);
+}
+
+
 lua_State *brood_sig_running(void) {
   return atomic_load(&running);
 }

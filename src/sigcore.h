@@ -157,6 +157,14 @@ void brood_sig_cooperate(int on);
 ** for any child, Signal.pause) when it changes. */
 unsigned long brood_sig_arrivals(void);
 
+/* The file a descriptor names is about to change: io.c calls this before
+** it closes or replaces (reopen) a descriptor, and when an IO object
+** takes one, so that a scheduler that keeps descriptors registered
+** (epoll) forgets what it knew of that number and wakes whoever waits
+** on it (they look again). 'f' is the scheduler's (NULL: none). */
+void brood_sig_setfdhook(void (*f)(int fd));
+void brood_sig_fdchange(int fd);
+
 /* The Lua thread running now, and a switch to another (the scheduler's,
 ** when it changes C stacks): the hook moves along, as coroutine.resume
 ** makes it do. */

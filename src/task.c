@@ -13,9 +13,15 @@
 ** coroutine, a metamethod or a pcall of the task's.
 **
 ** The scheduler waits for all of them in one brood_sig_poll, on an
-** epoll descriptor holding the descriptors tasks wait on (one-shot
-** registrations, re-armed per wait), beside a heap of deadlines; trap
-** handlers run there as they run anywhere else. Waits on nothing but
+** epoll descriptor holding the descriptors tasks wait on, beside a heap
+** of deadlines; trap handlers run there as they run anywhere else. A
+** descriptor stays registered (level-triggered) from its first wait until
+** brood closes or replaces it (brood_sig_fdchange, which unregisters it
+** while the number still names that file), so a wait costs no system
+** call of its own; events no task waits for narrow the registration. A
+** registration the number no longer reaches (the descriptor closed by
+** code other than brood's while its file lives on elsewhere) shows as an
+** event that cannot be narrowed: the epoll set is then made anew. Waits on nothing but
 ** the wake-up pipe (Signal.pause, a wait for any child) are woken when
 ** it fires.
 */
@@ -116,6 +122,7 @@ struct Task {
 };
 
 typedef struct Fd {
+  unsigned reg;          /* events registered (0: not registered) */
   Node *head;            /* the tasks waiting on it */
 } Fd;
 
@@ -378,27 +385,54 @@ static void removewaker(Task *t) {
 }
 
 
-/* The events the tasks still waiting on fd want. */
-static unsigned wanted(Fd *f) {
+/* Registers fd for 'want' (0: unregisters it). Returns 0, or -1 when
+** epoll cannot watch it (a regular file: always ready, as poll says;
+** errno EPERM) or it is not open. */
+static int arm(int fd, unsigned want) {
+  struct epoll_event ev;
+  Fd *f = &S.fdt[fd];
+  memset(&ev, 0, sizeof ev);
+  ev.events = want;
+  ev.data.fd = fd;
+  if (want == 0) {
+    f->reg = 0;
+    return epoll_ctl(S.epfd, EPOLL_CTL_DEL, fd, NULL);
+  }
+  if (epoll_ctl(S.epfd, f->reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
+    int op = f->reg ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;  /* our record was wrong */
+    if ((errno != ENOENT && errno != EEXIST) || epoll_ctl(S.epfd, op, fd, &ev) != 0) {
+      f->reg = 0;
+      return -1;
+    }
+  }
+  f->reg = want;
+  return 0;
+}
+
+
+/* The events the tasks linked on fd wait for (woken ones included: they
+** are about to wait again). */
+static unsigned linked(Fd *f) {
   unsigned want = 0;
   Node *n;
-  for (n = f->head; n; n = n->next)
-    if (n->t->state == T_WAITING) want |= (unsigned)n->t->fds[n->i].events;
+  for (n = f->head; n; n = n->next) want |= (unsigned)n->t->fds[n->i].events;
   return want;
 }
 
 
-/* Registers fd for 'want' (one-shot). Returns 0, or -1 when epoll
-** cannot watch it (a regular file: always ready, as poll says). */
-static int arm(int fd, unsigned want) {
-  struct epoll_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.events = want | EPOLLONESHOT;
-  ev.data.fd = fd;
-  if (epoll_ctl(S.epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
-    if (errno != ENOENT || epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) return -1;
+/* A new epoll set, with the descriptors tasks wait on registered anew:
+** a registration the old set kept for a file no number reaches any more
+** goes with it. */
+static void renew(void) {
+  int fd = epoll_create1(EPOLL_CLOEXEC), i;
+  if (fd < 0) return;  /* keep the old one: spurious events are harmless */
+  close(S.epfd);
+  S.epfd = fd;
+  for (i = 0; i < S.nfdt; i++) {
+    unsigned want;
+    S.fdt[i].reg = 0;
+    if (S.fdt[i].head && (want = linked(&S.fdt[i])) != 0) arm(i, want);
   }
-  return 0;
 }
 
 
@@ -435,6 +469,22 @@ static void detach(Task *t) {
   if (t->heap) heapremove(t);
   removewaker(t);
 }
+
+/* brood_sig_fdchange: the file at fd is closed or replaced. Its
+** registration goes (while the number still names that file), and the
+** tasks waiting on it look again (an IO object closed under a waiting
+** read raises there). */
+static void fdchange(int fd) {
+  Fd *f;
+  Node *nd;
+  if (!S.active || S.pid != getpid() || fd >= S.nfdt) return;
+  f = &S.fdt[fd];
+  if (f->reg) epoll_ctl(S.epfd, EPOLL_CTL_DEL, fd, NULL);
+  f->reg = 0;
+  for (nd = f->head; nd; nd = nd->next)
+    if (nd->t->state == T_WAITING) ready(nd->t, -1);
+}
+
 
 /* }====================================================== */
 
@@ -522,6 +572,7 @@ static void settimer(Task *t, double deadline) {
 static int suspend_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline, int *result) {
   Task *t = S.current;
   int i, now = 0;
+  unsigned want;
   if (t == NULL || !S.active || t->pid != getpid()) return 0;
   checkpoint(L, t);
   if (S.live == 1 && S.nscopes == 0) return 0;  /* alone: wait as outside tasks */
@@ -541,18 +592,17 @@ static int suspend_poll(lua_State *L, struct pollfd *fds, int nfds, double deadl
       brood_raise(L, "poll", NULL, ENOMEM);
     }
     f = &S.fdt[fd];
-    t->nodes[i] = (Node){t, i, NULL, f->head};
-    if (f->head) f->head->prev = &t->nodes[i];
-    f->head = &t->nodes[i];
-    /* armed anew every time: the number may name another file than
-    ** when it was last armed (closed and reused), which epoll has
-    ** forgotten */
-    if (arm(fd, wanted(f) | (unsigned)fds[i].events) != 0) {
+    want = (unsigned)fds[i].events;
+    if ((want & ~f->reg) && arm(fd, f->reg | want) != 0) {
       /* not pollable by epoll: ready now (EPERM, a regular file), or
       ** not open (EBADF: poll's POLLNVAL) */
       fds[i].revents = (short)(errno == EPERM ? fds[i].events : POLLNVAL);
       now++;
+      continue;
     }
+    t->nodes[i] = (Node){t, i, NULL, f->head};
+    if (f->head) f->head->prev = &t->nodes[i];
+    f->head = &t->nodes[i];
   }
   if (now) {
     detach(t);
@@ -893,7 +943,7 @@ static int wakewakers(void) {
 static void waitevents(lua_State *L) {
   struct pollfd p[2];
   struct epoll_event ev[256];
-  int r, n, i;
+  int r, n, i, stale = 0;
   wakewakers();
   if (!S.rhead && !S.nheap && !S.wakers && !S.npolling && !brood_sig_runslua())
     luaL_error(L, "Task.run: deadlock: every task waits for another (a queue, a semaphore, "
@@ -914,26 +964,24 @@ static void waitevents(lua_State *L) {
     n = epoll_wait(S.epfd, ev, 256, 0);
     for (i = 0; i < n; i++) {
       Fd *f = &S.fdt[ev[i].data.fd];
+      unsigned got = ev[i].events & (POLLIN | POLLOUT | POLLPRI | POLLERR | POLLHUP);
+      unsigned taken = 0;
       Node *nd;
-      unsigned left;
       for (nd = f->head; nd; nd = nd->next) {
         Task *t = nd->t;
-        short want = t->fds[nd->i].events;
-        short got = (short)(ev[i].events & ((unsigned)want | POLLERR | POLLHUP));
-        if (t->state != T_WAITING || got == 0) continue;
-        t->fds[nd->i].revents = got;
+        unsigned mine = got & ((unsigned)t->fds[nd->i].events | POLLERR | POLLHUP);
+        if (t->state != T_WAITING || mine == 0) continue;
+        t->fds[nd->i].revents = (short)mine;
+        taken |= mine;
         ready(t, 1);
       }
-      left = wanted(f);
-      if (left && arm(ev[i].data.fd, left) != 0) {
-        /* gone meanwhile: whoever waits looks again */
-        for (nd = f->head; nd; nd = nd->next)
-          if (nd->t->state == T_WAITING) {
-            nd->t->fds[nd->i].revents = POLLNVAL;
-            ready(nd->t, 1);
-          }
-      }
+      /* a level-triggered event no task waits for comes back at every
+      ** look: narrow the registration to what is waited for; if that
+      ** fails, the event came from a registration no number reaches */
+      if ((got & ~taken & ~(unsigned)(POLLERR | POLLHUP) & ~linked(f)) || !f->head)
+        if (arm(ev[i].data.fd, linked(f)) != 0 && errno != EPERM) stale = 1;
     }
+    if (stale) renew();
   }
   if (S.nheap) {
     double now = brood_monotonic();
@@ -964,6 +1012,7 @@ static int schedule(lua_State *L) {
 static void teardown(void) {
   int i;
   brood_sig_setsuspend(NULL);
+  brood_sig_setfdhook(NULL);
   S.active = 0;
   S.current = NULL;
   if (S.epfd >= 0) close(S.epfd);
@@ -1026,6 +1075,7 @@ static int task_run(lua_State *L) {
   lua_newtable(L);
   S.tasks_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   brood_sig_setsuspend(suspend_poll);
+  brood_sig_setfdhook(fdchange);
   root = newtask(L, 1, nargs);
   S.root = root;
   for (;;) {
@@ -1183,6 +1233,7 @@ static void forked(void) {
   /* the child runs on alone: its waits block as they do outside tasks */
   S.active = 0;
   brood_sig_setsuspend(NULL);
+  brood_sig_setfdhook(NULL);
 }
 
 
