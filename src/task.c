@@ -21,9 +21,9 @@
 ** call of its own; events no task waits for narrow the registration. A
 ** registration the number no longer reaches (the descriptor closed by
 ** code other than brood's while its file lives on elsewhere) shows as an
-** event that cannot be narrowed: the epoll set is then made anew. Waits on nothing but
-** the wake-up pipe (Signal.pause, a wait for any child) are woken when
-** it fires.
+** event that cannot be narrowed: the epoll set is then made anew. Waits
+** on nothing but the wake-up pipe (Signal.pause, a wait for any child)
+** are woken when a signal has come.
 */
 #include <errno.h>
 #include <poll.h>
@@ -469,6 +469,7 @@ static void detach(Task *t) {
   if (t->heap) heapremove(t);
   removewaker(t);
 }
+
 
 /* brood_sig_fdchange: the file at fd is closed or replaced. Its
 ** registration goes (while the number still names that file), and the
