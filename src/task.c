@@ -677,6 +677,13 @@ static int task_msgh(lua_State *L) {
 }
 
 
+/* What a task cancelled before it started runs instead of its function. */
+static int cancelled_start(lua_State *L) {
+  pusherror(L, "task", ECANCELED, "cancelled");
+  return lua_error(L);
+}
+
+
 /* A task's first and last frame, on its own stack. */
 static void task_main(void) {
   Task *t = S.current;
@@ -687,18 +694,19 @@ static void task_main(void) {
     t->cancel = 0;
     t->cancelraised = 1;
     lua_settop(L, 1);
-    pusherror(L, "task", ECANCELED, "cancelled");
-    status = LUA_ERRRUN;
+    lua_pushcfunction(L, cancelled_start);  /* raises in protected mode */
+    t->nargs = 0;
   }
-  else status = lua_pcall(L, t->nargs, LUA_MULTRET, 1);
+  status = lua_pcall(L, t->nargs, LUA_MULTRET, 1);
   if (t->pid != getpid()) {
     /* a child forked inside this task: the task's function was all it
     ** had to run; it ends as Process.fork(fn)'s child does */
     if (status == LUA_OK) brood_exit(L, EXIT_SUCCESS);
     brood_run_atexit(L);
     brood_io_flushall();
-    brood_traceback(L);
-    fprintf(stderr, "brood: %s\n", t->traceback ? t->traceback : lua_tostring(L, -1));
+    /* nothing that could raise out here: no protected call is left */
+    fprintf(stderr, "brood: %s\n", t->traceback ? t->traceback
+            : lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(error object)");
     fflush(stderr);
     exit(EXIT_FAILURE);
   }
