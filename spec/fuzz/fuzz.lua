@@ -520,14 +520,9 @@ local function run_batch(k)
         b.busy = cur.busy or proc_state(pid) == "R"
         -- The harness's handler raised again and again, and the call went
         -- on: brood promises that handlers run in every blocking call.
-        -- Not in the kernel's uninterruptible sleep ("D"): a fork there
-        -- (kernel_clone) is restarted by every signal that arrives during
-        -- it, so the harness's own signals can hold it up (documented in
-        -- signal.md), and no handler can run until the kernel lets go.
-        local state = proc_state(pid)
         if cur.B and not cur.busy and interruptible and cur.interrupts >= 3
            and not judge.ENDS_BATCH[cur.target]
-           and cur.target ~= "Process.kill" and state ~= "T" and state ~= "D" then
+           and cur.target ~= "Process.kill" and proc_state(pid) ~= "T" then
           why = "uninterruptible"
           b.interrupts = cur.interrupts
         end
