@@ -1064,6 +1064,11 @@ static int task_run(lua_State *L) {
                          "start tasks with Task.spawn)");
   if (S.current && S.current->pid == getpid())
     return luaL_error(L, "Task.run: called inside a task");
+  /* the run's state goes with this frame, however it ends (made first:
+  ** a memory error from here on leaves nothing behind) */
+  lua_newuserdatauv(L, 0, 0);
+  luaL_setmetatable(L, RUN_TYPE);
+  lua_toclose(L, -1);
   memset(&S.ctx, 0, sizeof S.ctx);
   S.epfd = epoll_create1(EPOLL_CLOEXEC);
   if (S.epfd < 0) return brood_syserror(L, "epoll_create1");
@@ -1077,10 +1082,6 @@ static int task_run(lua_State *L) {
   S.current = NULL;
   S.failure_ref = LUA_NOREF;
   S.arrivals = brood_sig_arrivals();
-  /* the run's state goes with this frame, however it ends */
-  lua_newuserdatauv(L, 0, 0);
-  luaL_setmetatable(L, RUN_TYPE);
-  lua_toclose(L, -1);
   lua_newtable(L);
   S.tasks_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   brood_sig_setsuspend(suspend_poll);
