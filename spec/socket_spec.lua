@@ -268,3 +268,26 @@ describe("UNIX sockets", function()
     S.trap("USR1", "SYSTEM_DEFAULT")
   end)
 end)
+
+describe("accept on a listening socket shut down for reading", function()
+  it("raises EINVAL instead of spinning, with traps set and inside a task", function()
+    -- such a socket polls readable for ever while accept finds nothing:
+    -- a wait-then-accept loop used to spin at 100 % CPU there
+    local r = U.script([[
+      local Socket, S, Task = require "brood.socket", require "brood.signal", require "brood.task"
+      S.trap("USR2", function() end)
+      local name = os.tmpname()
+      os.remove(name)
+      local srv = Socket.unix_server(name)
+      srv:close_read()
+      local ok, err = pcall(srv.accept, srv)
+      print(ok, err.errno)
+      print(Task.run(function()
+        local t = Task.spawn(function() local _, e = pcall(srv.accept, srv) return e.errno end)
+        return t:wait()
+      end))
+      os.remove(name)]], nil, {limit = 20})
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("false\tEINVAL\nEINVAL\n", r.out)
+  end)
+end)

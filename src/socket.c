@@ -297,15 +297,23 @@ static int checkflags(lua_State *L, int arg) {
 /* sock:accept() -> a connected socket, once a client comes. */
 static int sock_accept(lua_State *L) {
   brood_IO *io = brood_io_check(L, 1);
+  int rev = 0;
   for (;;) {
     int fd;
-    if (!io->nonblock && brood_sig_handling()) brood_io_wait(L, io, POLLIN, -1);
+    if (!io->nonblock && brood_sig_handling()) rev = brood_io_wait(L, io, POLLIN | POLLRDHUP, -1);
     fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd >= 0) {
       pushsocket(L, fd);
       return 1;
     }
-    if (errno == EAGAIN || errno == ECONNABORTED) brood_io_wait(L, io, POLLIN, -1);
+    if (errno == EAGAIN || errno == ECONNABORTED) {
+      /* a listening socket shut down for reading (close_read) polls
+      ** readable for ever while accept finds nothing: waiting again
+      ** would spin, so it is the error accept gives a socket that does
+      ** not listen */
+      if (rev & POLLRDHUP) return brood_raise(L, "accept", NULL, EINVAL);
+      rev = brood_io_wait(L, io, POLLIN | POLLRDHUP, -1);
+    }
     else if (errno == EINTR) brood_sig_check(L);
     else return brood_syserror(L, "accept");
   }

@@ -973,7 +973,7 @@ static void waitevents(lua_State *L) {
     n = epoll_wait(S.epfd, ev, 256, 0);
     for (i = 0; i < n; i++) {
       Fd *f = &S.fdt[ev[i].data.fd];
-      unsigned got = ev[i].events & (POLLIN | POLLOUT | POLLPRI | POLLERR | POLLHUP);
+      unsigned got = ev[i].events & (POLLIN | POLLOUT | POLLPRI | POLLERR | POLLHUP | POLLRDHUP);
       unsigned taken = 0;
       Node *nd;
       for (nd = f->head; nd; nd = nd->next) {
