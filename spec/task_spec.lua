@@ -581,6 +581,19 @@ describe("brood.task misused", function()
     assert.is_nil(Task.current())
   end)
 
+  it("survives a task's __gc called by hand while it is suspended", function()
+    -- it used to unmap the stack the task would resume on: a crash
+    local r = script([[
+      print(Task.run(function()
+        local t = Task.spawn(function() Task.sleep(0.05) return "alive" end)
+        Task.yield()
+        getmetatable(t).__gc(t)
+        return t:wait()
+      end))]])
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("alive\n", r.out)
+  end)
+
   it("refuses bad arguments, naming them", function()
     Task.run(function()
       assert.matches("bad argument #1", select(2, pcall(Task.sleep, -1)))

@@ -821,13 +821,20 @@ static Task *newtask(lua_State *L, int fn, int nargs) {
 
 
 static int task_gc(lua_State *L) {
-  Task *t = lua_touserdata(L, 1);
-  /* a task whose run never finished (its state closed meanwhile); the
-  ** stack under our feet (the state closed from inside a task) stays */
-  if (t->stack && t != S.current) munmap(t->stack, STACK_SIZE);
-  t->stack = NULL;
-  free(t->traceback);
-  t->traceback = NULL;
+  Task *t = checktask(L, 1);
+  /* the stack of a task whose run never finished (its state closed
+  ** meanwhile, or a forked child's copy); not while its run may still
+  ** switch to it (a __gc called by hand, or the state closed from
+  ** inside a task: that memory goes with the process) */
+  int live = S.active && t->run == S.run && t->pid == getpid() && t->state != T_DONE;
+  if (t->stack && !live) {
+    munmap(t->stack, STACK_SIZE);
+    t->stack = NULL;
+  }
+  if (!live) {
+    free(t->traceback);
+    t->traceback = NULL;
+  }
   return 0;
 }
 

@@ -368,8 +368,8 @@ M.CONSTRUCTORS = {
       local d = T.spawn(function() return 1 end)
       local f = T.spawn(function() error("x", 0) end)
       local k = T.spawn(T.sleep, 10)
+      pcall(f.wait, f)  -- waited for before it fails: a failure nobody waits for ends the run
       d:wait()
-      pcall(f.wait, f)
       k:cancel()
       pcall(k.wait, k)
       return d, f, k
