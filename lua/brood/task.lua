@@ -20,7 +20,7 @@ local Task = {
 
 local function now() return Process.clock_gettime("MONOTONIC") end
 
-local function timeout_error(syscall) return C.timeouterror(syscall) end
+local timeout_error = C.timeouterror
 
 local function checktimeout(fname, timeout, arg)
   if timeout == nil or timeout == math.huge then return nil end
