@@ -166,6 +166,19 @@ static int socket_tcp_server(lua_State *L) {
 }
 
 
+/* While connect waits, the attempt's socket is a to-be-closed IO object
+** at 'holder': a cancellation or a trap handler's error closes it at
+** once, not at some later collection. Once connected, the descriptor
+** moves to a new object, the one returned, and the holder closes empty. */
+static int connected(lua_State *L, int holder, int fd) {
+  pushsocket(L, fd);
+  blocking(L, fd);
+  ((brood_IO *)lua_touserdata(L, holder))->fd = -1;
+  lua_closeslot(L, holder);
+  return 1;
+}
+
+
 /* Waits for a non-blocking connect to finish; returns 0 or the errno. */
 static int finish_connect(lua_State *L, int fd, double deadline) {
   int err = 0;
@@ -197,8 +210,7 @@ static int socket_tcp_connect(lua_State *L) {
   deadline = brood_deadline(brood_opttimeout(L, 3));
   snprintf(what, sizeof what, "%s:%s", host, port);
   /* The addresses go into memory Lua owns, and each attempt's socket is
-  ** an IO object from the start: a trap handler that raises while we
-  ** wait for a connection leaks nothing. */
+  ** an IO object from the start, closed on the way out (connected). */
   res = resolve(L, host, port, 0);
   for (ai = res; ai && n < 16; ai = ai->ai_next) n++;
   addrs = lua_newuserdatauv(L, sizeof(Addr) * (size_t)n, 0);
@@ -217,14 +229,12 @@ static int socket_tcp_connect(lua_State *L) {
       continue;
     }
     pushsocket(L, fd);
+    lua_toclose(L, -1);
     if (connect(fd, (struct sockaddr *)&addrs[i].addr, addrs[i].len) == 0) err = 0;
     else if (errno == EINPROGRESS || errno == EINTR) err = finish_connect(L, fd, deadline);
     else err = errno;
-    if (err == 0) {
-      blocking(L, fd);
-      return 1;
-    }
-    brood_io_close(L, -1);
+    if (err == 0) return connected(L, lua_gettop(L), fd);
+    lua_closeslot(L, -1);
     lua_pop(L, 1);
     if (err == ETIMEDOUT) break;
   }
@@ -266,17 +276,17 @@ static int socket_unix_connect(lua_State *L) {
   socklen_t len = unixaddr(L, 1, &sun);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err = 0;
   if (fd < 0) return brood_syserror(L, "socket");
-  pushsocket(L, fd);  /* owned by Lua from here: no leak on any error */
+  pushsocket(L, fd);  /* closed on the way out, whatever it is (connected) */
+  lua_toclose(L, -1);
   if (connect(fd, (struct sockaddr *)&sun, len) != 0) {
     if (errno == EINPROGRESS || errno == EAGAIN) err = finish_connect(L, fd, -1);
     else err = errno;
   }
   if (err) {
-    brood_io_close(L, -1);
+    lua_closeslot(L, -1);
     return brood_raise(L, "connect", lua_tostring(L, 1), err);
   }
-  blocking(L, fd);
-  return 1;
+  return connected(L, lua_gettop(L), fd);
 }
 
 /* }====================================================== */
