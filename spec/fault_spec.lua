@@ -1404,7 +1404,7 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
       local bad = {}
       local function wrong(what) bad[what] = (bad[what] or 0) + 1 end
       flooded(function()
-        for i = 1, 2000000 do
+        for i = 1, 600000 do
           local a, b = one()
           if a ~= 1 or b ~= nil then wrong("local a, b = one()") end
           local k = i % 3
@@ -1420,7 +1420,7 @@ describe("a signal flood (USR1 and CHLD from another process)", function()
         end
       end)
       for what, n in pairs(bad) do print(what, n) end
-      done()]])
+      done()]], 180)
     expect(r, "clean\n")
   end)
 
