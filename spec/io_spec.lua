@@ -132,6 +132,30 @@ describe("IO reading like a Lua file", function()
     f:close()
   end)
 
+  it("reads what comes when asked for far more (2^53, math.maxinteger bytes)", function()
+    local r, w = IO.pipe()
+    w:write("hello")
+    w:close()
+    assert.are.equal("hello", r:read(2 ^ 53))
+    assert.is_nil(r:read(math.maxinteger))
+    r:close()
+    -- more than a pipe holds, in pieces: every byte, in order
+    local want = {}
+    for i = 1, 300000 do want[i] = ("%9d\n"):format(i) end
+    want = table.concat(want)
+    r, w = IO.pipe()
+    local pid = P.fork(function()
+      r:close()
+      for i = 1, #want, 70000 do w:write(want:sub(i, i + 69999)) w:flush() end
+    end)
+    w:close()
+    local got = r:read(math.maxinteger)
+    r:close()
+    P.wait(pid)
+    assert.are.equal(#want, #got)
+    assert.is_true(got == want)
+  end)
+
   it("accepts the old *l *a forms and rejects bad formats", function()
     local f = IO.open(name)
     assert.are.equal("line one", f:read("*l"))

@@ -46,6 +46,7 @@
 
 
 #define BUFSIZE 65536
+#define READSTEP ((size_t)1 << 20)  /* read(n)'s first step for big n */
 
 static brood_IO *withbuffers;  /* objects with a write buffer */
 
@@ -466,9 +467,13 @@ static int read_chars(lua_State *L, brood_IO *io, size_t n) {
       io->rpos += take;
       got += take;
     }
-    else if (want >= BUFSIZE) {  /* big reads go straight into the result */
-      char *p = luaL_prepbuffsize(&b, want);
-      size_t r = rawread(L, io, p, want);
+    else if (want >= BUFSIZE) {
+      /* big reads go straight into the result, in steps that grow with
+      ** what came: read(2^53) on a socket that sends a line allocates
+      ** for the line, not 2^53 bytes */
+      size_t step = got > READSTEP ? got : READSTEP;
+      char *p = luaL_prepbuffsize(&b, step < want ? step : want);
+      size_t r = rawread(L, io, p, step < want ? step : want);
       if (r == 0) {
         io->eof = 1;
         break;
