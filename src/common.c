@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <lualib.h>
@@ -266,6 +269,24 @@ int brood_traceback(lua_State *L) {
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
+}
+
+
+static atomic_int selfpid;
+static pthread_once_t selfpid_once = PTHREAD_ONCE_INIT;
+
+static void selfpid_refresh(void) {
+  atomic_store(&selfpid, (int)getpid());
+}
+
+static void selfpid_init(void) {
+  selfpid_refresh();
+  pthread_atfork(NULL, NULL, selfpid_refresh);
+}
+
+pid_t brood_getpid(void) {
+  pthread_once(&selfpid_once, selfpid_init);
+  return (pid_t)atomic_load(&selfpid);
 }
 
 

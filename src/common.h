@@ -133,6 +133,11 @@ double brood_deadline(double seconds);
 /* Seconds on the monotonic clock. */
 double brood_monotonic(void);
 
+/* getpid(2) without the system call (the C library stopped caching it):
+** kept by a fork handler, so a child that fork() made anywhere in the
+** process has its own. Not for the children of a raw clone. */
+pid_t brood_getpid(void);
+
 /* waitpid(2), retried while a signal interrupts it (EINTR). Returns what
 ** waitpid returns. Runs no handler: for children known to be done or
 ** about to be, and for brood's reaper threads. */

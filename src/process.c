@@ -39,7 +39,7 @@
     return 1; \
   }
 
-PUSHID(pid, getpid())
+PUSHID(pid, brood_getpid())
 PUSHID(ppid, getppid())
 PUSHID(getpgrp, getpgrp())
 PUSHID(uid, getuid())

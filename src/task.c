@@ -478,7 +478,7 @@ static void detach(Task *t) {
 static void fdchange(int fd) {
   Fd *f;
   Node *nd;
-  if (!S.active || S.pid != getpid() || fd >= S.nfdt) return;
+  if (!S.active || S.pid != brood_getpid() || fd >= S.nfdt) return;
   f = &S.fdt[fd];
   if (f->reg) epoll_ctl(S.epfd, EPOLL_CTL_DEL, fd, NULL);
   f->reg = 0;
@@ -574,7 +574,7 @@ static int suspend_poll(lua_State *L, struct pollfd *fds, int nfds, double deadl
   Task *t = S.current;
   int i, now = 0;
   unsigned want;
-  if (t == NULL || !S.active || t->pid != getpid()) return 0;
+  if (t == NULL || !S.active || t->pid != brood_getpid()) return 0;
   checkpoint(L, t);
   if (S.live == 1 && S.nscopes == 0) return 0;  /* alone: wait as outside tasks */
   t->wait = W_POLL;
@@ -644,7 +644,7 @@ static void cooperate(void) {
 
 
 static Task *running(lua_State *L, const char *fname) {
-  if (S.current == NULL || !S.active || S.current->pid != getpid())
+  if (S.current == NULL || !S.active || S.current->pid != brood_getpid())
     luaL_error(L, "%s: not inside a task (call it from a function run by Task.run)", fname);
   return S.current;
 }
@@ -698,7 +698,7 @@ static void task_main(void) {
     t->nargs = 0;
   }
   status = lua_pcall(L, t->nargs, LUA_MULTRET, 1);
-  if (t->pid != getpid()) {
+  if (t->pid != brood_getpid()) {
     /* a child forked inside this task: the task's function was all it
     ** had to run; it ends as Process.fork(fn)'s child does */
     if (status == LUA_OK) brood_exit(L, EXIT_SUCCESS);
@@ -800,7 +800,7 @@ static Task *newtask(lua_State *L, int fn, int nargs) {
   t->L = co;
   t->nargs = nargs;
   t->run = S.run;
-  t->pid = getpid();
+  t->pid = brood_getpid();
   t->stack = getstack();
   if (t->stack == NULL) brood_raise(L, "mmap", NULL, errno);
   if (makectx(&t->ctx, t->stack + GUARD, STACK_SIZE - GUARD) != 0) {
@@ -826,7 +826,7 @@ static int task_gc(lua_State *L) {
   ** meanwhile, or a forked child's copy); not while its run may still
   ** switch to it (a __gc called by hand, or the state closed from
   ** inside a task: that memory goes with the process) */
-  int live = S.active && t->run == S.run && t->pid == getpid() && t->state != T_DONE;
+  int live = S.active && t->run == S.run && t->pid == brood_getpid() && t->state != T_DONE;
   if (t->stack && !live) {
     munmap(t->stack, STACK_SIZE);
     t->stack = NULL;
@@ -1048,7 +1048,7 @@ static void teardown(void) {
 
 
 static int run_close(lua_State *L) {
-  if (S.active && S.pid == getpid()) {
+  if (S.active && S.pid == brood_getpid()) {
     luaL_unref(L, LUA_REGISTRYINDEX, S.tasks_ref);
     S.tasks_ref = LUA_NOREF;
     luaL_unref(L, LUA_REGISTRYINDEX, S.failure_ref);
@@ -1066,10 +1066,10 @@ static int task_run(lua_State *L) {
   int nargs = lua_gettop(L) - 1, status;
   Task *root;
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  if (S.active && S.pid == getpid())
+  if (S.active && S.pid == brood_getpid())
     return luaL_error(L, "Task.run: a run is under way already (nested runs are refused; "
                          "start tasks with Task.spawn)");
-  if (S.current && S.current->pid == getpid())
+  if (S.current && S.current->pid == brood_getpid())
     return luaL_error(L, "Task.run: called inside a task");
   /* the run's state goes with this frame, however it ends (made first:
   ** a memory error from here on leaves nothing behind) */
@@ -1081,7 +1081,7 @@ static int task_run(lua_State *L) {
   if (S.epfd < 0) return brood_syserror(L, "epoll_create1");
   S.active = 1;
   S.run++;
-  S.pid = getpid();
+  S.pid = brood_getpid();
   S.L = L;
   S.live = 0;
   S.npolling = 0;
@@ -1123,7 +1123,7 @@ static int task_run(lua_State *L) {
 /* Task.spawn(fn, ...) -> a task object. */
 static int task_spawn(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  if (!S.active || S.pid != getpid())
+  if (!S.active || S.pid != brood_getpid())
     return luaL_error(L, "Task.spawn: no Task.run under way (start one with Task.run)");
   newtask(L, 1, lua_gettop(L) - 1);
   return 1;
@@ -1134,7 +1134,7 @@ static int task_spawn(lua_State *L) {
 static int task_current(lua_State *L) {
   Task *t = S.current;
   brood_checknargs(L, 0);
-  if (t == NULL || !S.active || t->pid != getpid()) lua_pushnil(L);
+  if (t == NULL || !S.active || t->pid != brood_getpid()) lua_pushnil(L);
   else {
     lua_rawgeti(L, LUA_REGISTRYINDEX, S.tasks_ref);
     lua_rawgetp(L, -1, t);

@@ -420,7 +420,7 @@ int brood_reap_later(int pid) {
   atomic_init(&w->refs, 1);
   atomic_init(&w->done, 0);
   w->pid = pid;
-  w->creator = getpid();
+  w->creator = brood_getpid();
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 64 * 1024);
@@ -453,7 +453,7 @@ static int process_detach(lua_State *L) {
   atomic_init(&w->refs, 2);
   atomic_init(&w->done, 0);
   w->pid = pid;
-  w->creator = getpid();
+  w->creator = brood_getpid();
   h->w = w;
   if (brood_sig_pipe() < 0) {  /* join() sleeps on the wake-up pipe */
     free(w);
@@ -491,7 +491,7 @@ static int waiter_join(lua_State *L) {
   Waiter *h = checkwaiter(L);
   struct waiter *w = h->w;
   double deadline = brood_deadline(brood_opttimeout(L, 2));
-  if (w->creator != getpid()) return brood_raise(L, "waitpid", NULL, ECHILD);
+  if (w->creator != brood_getpid()) return brood_raise(L, "waitpid", NULL, ECHILD);
   while (!atomic_load(&w->done)) {
     int r = brood_sig_wait(L, -1, 0, deadline);
     if (r == 0 && !atomic_load(&w->done)) {
