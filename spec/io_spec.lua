@@ -479,6 +479,42 @@ describe("IO objects and descriptors", function()
     w:close()
   end)
 
+  it("waits right when a dup changed the open file's mode: no spin, handlers run", function()
+    -- set_nonblock acts on the open file, which a dup shares: each object
+    -- must cope with the mode another one left it in
+    local function reader(trap, mode)
+      local r, w = IO.pipe()
+      -- set before the fork: the child has it from its first instruction
+      if trap then S.trap("USR1", function() error("interrupted", 0) end) end
+      local pid = P.fork(function()
+        w:close()
+        r:set_nonblock(not mode)
+        r:dup():set_nonblock(mode)
+        local ok, err = pcall(r.read, r, 1)
+        P.exit(((ok and not trap) or err == "interrupted") and 0 or 1)
+      end)
+      if trap then S.trap("USR1", "SYSTEM_DEFAULT") end
+      r:close()
+      -- it waits in the kernel (S), not in a loop of reads (R)
+      assert.is_truthy(U.eventually(function() return U.procstate(pid) == "S" end, 5))
+      return pid, w
+    end
+    -- made non-blocking behind its back, no handlers: a plain read sees
+    -- EAGAIN, and must wait, not spin
+    local pid, w = reader(false, true)
+    assert.are.equal("S", U.procstate(pid))
+    w:close()
+    assert.is_true(select(2, P.wait2(pid)).success)
+    -- made blocking behind its back, with a trap: the handler runs
+    pid, w = reader(true, false)
+    P.kill("USR1", pid)
+    local st = U.eventually(function() return select(2, P.wait2(pid, P.WNOHANG)) end, 5)
+    if not st then P.kill("KILL", pid) P.wait(pid) end
+    w:close()
+    assert.is_truthy(st, "the read went on after the handler raised")
+    assert.is_true(st.success)
+  end)
+
   it("raises EMFILE past RLIMIT_NOFILE, and does not crash", function()
     local r = script([[
       P.setrlimit("NOFILE", 8)

@@ -291,3 +291,54 @@ describe("accept on a listening socket shut down for reading", function()
     assert.are.equal("false\tEINVAL\nEINVAL\n", r.out)
   end)
 end)
+
+describe("a socket whose mode a dup changed (set_nonblock acts on the shared open file)", function()
+  U.guard(before_each, after_each)
+
+  -- Runs fn in a child and returns its pid once it waits in the kernel
+  -- (S), not in a loop of calls (R).
+  local function waiting(fn)
+    local pid = P.fork(fn)
+    local settled = U.eventually(function() return U.procstate(pid) == "S" end, 5)
+    if not settled then P.kill("KILL", pid) P.wait(pid) end
+    assert.is_truthy(settled, "the child never settled into a wait")
+    return pid
+  end
+
+  local function ended(pid)
+    local st = U.eventually(function() return select(2, P.wait2(pid, P.WNOHANG)) end, 5)
+    if not st then P.kill("KILL", pid) P.wait(pid) end
+    assert.is_truthy(st, "the child went on waiting")
+    return st
+  end
+
+  it("recv, made non-blocking behind its back, waits instead of spinning", function()
+    local a, b = Socket.pair("UNIX", "STREAM")
+    local pid = waiting(function()
+      b:close()
+      a:set_nonblock(false)
+      a:dup():set_nonblock(true)
+      P.exit(a:recv(10) == "hi" and 0 or 1)
+    end)
+    a:close()
+    b:send("hi")
+    assert.is_true(ended(pid).success)
+    b:close()
+  end)
+
+  it("accept, made blocking behind its back, still lets a trap handler raise", function()
+    local S = require "brood.signal"
+    local server = Socket.tcp_server("127.0.0.1", 0)
+    -- set before the fork: the child has it from its first instruction
+    S.trap("USR1", function() error("interrupted", 0) end)
+    local pid = waiting(function()
+      server:dup():set_nonblock(false)
+      local ok, err = pcall(server.accept, server)
+      P.exit((not ok and err == "interrupted") and 0 or 1)
+    end)
+    S.trap("USR1", "SYSTEM_DEFAULT")
+    server:close()
+    P.kill("USR1", pid)
+    assert.is_true(ended(pid).success)
+  end)
+end)

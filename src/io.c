@@ -164,7 +164,9 @@ int brood_io_mustnotblock(brood_IO *io) {
 ** what read returns; EAGAIN when nothing is there.
 */
 static ssize_t read_once(brood_IO *io, char *buf, size_t n, int nowait) {
-  if (!nowait || io->nonblock || io->kind == BROOD_KIND_FILE) return read(io->fd, buf, n);
+  /* not trusting io->nonblock: another object sharing the open file
+  ** (a dup, a child's copy) may have cleared O_NONBLOCK since */
+  if (!nowait || io->kind == BROOD_KIND_FILE) return read(io->fd, buf, n);
   if (io->kind == BROOD_KIND_SOCKET) return recv(io->fd, buf, n, MSG_DONTWAIT);
   if (nowait_ok[io->kind]) {
     struct iovec iov = {buf, n};
@@ -211,7 +213,12 @@ static size_t rawread(lua_State *L, brood_IO *io, char *buf, size_t n) {
       return (size_t)r;
     }
     if (errno == EINTR) brood_sig_check(L);
-    else if (errno == EAGAIN) io->waitfirst = 1;
+    else if (errno == EAGAIN) {
+      /* a plain read found O_NONBLOCK: another object sharing the open
+      ** file set it; wait from now on, rather than spin */
+      if (!nowait) io->nonblock = 1;
+      io->waitfirst = 1;
+    }
     else brood_syserror(L, "read");
   }
 }
@@ -231,7 +238,7 @@ static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int now
   ** object's back and reused), and a write there must not kill */
   brood_sig_guardpipe();
   brood_sig_inwrite = 1;
-  if (nowait && !io->nonblock && io->kind != BROOD_KIND_FILE && nowait_ok[io->kind]) {
+  if (nowait && io->kind != BROOD_KIND_FILE && nowait_ok[io->kind]) {
     struct iovec iov = {(void *)p, n};
     r = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
     if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)) {
@@ -872,7 +879,7 @@ static int io_write_nonblock(lua_State *L) {
   brood_io_flush(L, io);
   fd = io->pfd >= 0 ? io->pfd : io->fd;
   for (;;) {
-    if (!io->nonblock && io->kind != BROOD_KIND_SOCKET && !nowait_ok[io->kind]) {
+    if (io->kind != BROOD_KIND_SOCKET && !nowait_ok[io->kind]) {
       /* no per-call non-blocking write: at most PIPE_BUF once poll says so */
       struct pollfd p = {fd, POLLOUT, 0};
       if (poll(&p, 1, 0) == 0) {

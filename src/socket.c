@@ -310,7 +310,9 @@ static int sock_accept(lua_State *L) {
   int rev = 0;
   for (;;) {
     int fd;
-    if (!io->nonblock && brood_sig_handling()) rev = brood_io_wait(L, io, POLLIN | POLLRDHUP, -1);
+    /* with handlers to run, accept only what poll saw: O_NONBLOCK may
+    ** have been cleared by another object sharing the socket */
+    if (brood_sig_handling()) rev = brood_io_wait(L, io, POLLIN | POLLRDHUP, -1);
     fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd >= 0) {
       pushsocket(L, fd);
@@ -405,6 +407,7 @@ static int sock_recv(lua_State *L) {
         return 2;
       }
       io->waitfirst = 1;  /* a ping-pong: poll first next time */
+      if (!nowait) io->nonblock = 1;  /* O_NONBLOCK set by another object: wait, not spin */
     }
     else if (errno == EINTR) brood_sig_check(L);
     else return brood_syserror(L, "recv");
