@@ -2,6 +2,7 @@
 -- its tests leave no child, no open fd and no changed directory behind.
 local U = require "spec.helpers.util"
 local P = require "brood.process"
+local SIG = require("brood.signal").list()
 
 -- Runs fn in a forked child and returns the child's exit status (0-255);
 -- a child that raises exits 1.
@@ -118,6 +119,61 @@ describe("Process identity", function()
   it("rejects arguments it does not take", function()
     assert.has_error(function() P.pid(1) end, "bad argument #1 to 'pid' (no value expected)")
     assert.has_error(function() P.getpgid("x") end)
+  end)
+end)
+
+describe("Process.executable, argv and subreaper", function()
+  U.guard(before_each, after_each)
+
+  it("executable() is the running binary; argv() the command line as started", function()
+    local code = [[
+      local P = require "brood.process"
+      P.setproctitle("renamed")
+      for _, a in ipairs(P.argv()) do io.write("<", a, ">") end
+      print()
+      print(P.executable())]]
+    local cmd = U.quote(U.BROOD) .. " -W -e " .. U.quote(code) .. " -e 'x = 1' - a 'b c'"
+    local r = U.sh(cmd .. " </dev/null")
+    assert.are.equal("", r.err)
+    local real = U.sh("readlink -f " .. U.quote(U.BROOD)).out
+    assert.are.equal("<" .. U.BROOD .. "><-W><-e><" .. code .. "><-e><x = 1><-><a><b c>\n" .. real,
+                     r.out)
+  end)
+
+  it("re-executes itself exactly from executable() and argv()", function()
+    local r = U.sh(U.quote(U.BROOD) .. " -e " .. U.quote([[
+      local P = require "brood.process"
+      if os.getenv("AGAIN") then print("again", table.concat(arg, ",")) return end
+      local argv = P.argv()
+      P.exec({AGAIN = "1"}, P.executable(), table.unpack(argv, 2))]]) .. " - x y </dev/null")
+    assert.are.equal("again\tx,y\n", r.out)
+  end)
+
+  it("subreaper(true): an orphaned grandchild comes to us, and we reap it", function()
+    local IO = require "brood.io"
+    assert.is_false(P.subreaper())
+    assert.is_false(P.subreaper(true))
+    local ok, err = pcall(function()
+      assert.is_true(P.subreaper())
+      local r, w = IO.pipe()
+      local mid = P.fork(function()
+        local g = P.fork(function() w:close() P.sleep(0.2) P._exit(9) end)
+        w:puts(g)
+        P._exit(0)
+      end)
+      w:close()
+      local g = tonumber(r:gets())
+      r:close()
+      P.wait(mid)
+      local got, st = P.wait2(g)  -- ECHILD unless it was reparented to us
+      assert.are.equal(g, got)
+      assert.are.equal(9, st.exitstatus)
+    end)
+    assert.is_true(P.subreaper(false))
+    assert.is_false(P.subreaper())
+    assert(ok, err)
+    assert.has_error(function() P.subreaper(1) end)
+    assert.has_error(function() P.subreaper(true, 2) end)
   end)
 end)
 
@@ -463,6 +519,163 @@ describe("Process.fork", function()
 
   it("rejects a non-function", function()
     assert.has_error(function() P.fork(42) end)
+  end)
+
+  it("traps = 'default' gives the child the system's dispositions, not our traps", function()
+    local S = require "brood.signal"
+    local ran = false
+    S.trap("USR1", function() ran = true end)
+    S.trap("EXIT", function() io.stdout:write("parent's exit trap\n") end)
+    local ok, err = pcall(function()
+      -- kept (the default): the child's USR1 runs the parent's handler
+      local _, kept = P.wait2(P.fork(function()
+        P.kill("USR1", P.pid())
+        P._exit(ran and 3 or 4)
+      end))
+      assert.are.equal(3, kept.exitstatus)
+      -- default: USR1 kills the child, as in a fresh process
+      local _, fresh = P.wait2(P.fork(function()
+        P.kill("USR1", P.pid())
+        P._exit(5)
+      end, {traps = "default"}))
+      assert.are.equal(SIG.USR1, fresh.termsig)
+      -- and the EXIT trap is gone: a normal exit prints nothing
+      local r = U.script([[
+        local P, S = require "brood.process", require "brood.signal"
+        S.trap("EXIT", function() print("exit trap ran") end)
+        S.trap("TERM", function() end)
+        local _, st = P.wait2(P.fork(function() print(S.trap("TERM", "DEFAULT")) end,
+                                     {traps = "default"}))
+        S.trap("EXIT", "DEFAULT")
+        print(st.exitstatus)
+      ]])
+      assert.are.equal("SYSTEM_DEFAULT\n0\n", r.out)
+    end)
+    S.trap("USR1", "SYSTEM_DEFAULT")
+    S.trap("EXIT", "DEFAULT")
+    assert(ok, err)
+  end)
+
+  it("pdeathsig: the child gets the signal when its parent dies", function()
+    local IO = require "brood.io"
+    -- we adopt the orphan (subreaper), so we can see how it ended
+    local was = P.subreaper(true)
+    local r, w = IO.pipe()
+    local mid = P.fork(function()
+      r:close()
+      local worker = P.fork(function() P.sleep(30) end, {pdeathsig = "KILL"})
+      w:puts(worker)
+      w:close()
+      P.sleep(30)
+    end)
+    w:close()
+    local worker = tonumber(r:gets())
+    r:close()
+    P.kill("KILL", mid)
+    P.wait(mid)
+    -- the orphaned worker was killed by its parent's death and came to us
+    local got, st = P.wait2(worker)
+    P.subreaper(was)
+    assert.are.equal(worker, got)
+    assert.are.equal(SIG.KILL, st.termsig)
+  end)
+
+  it("checks its options: unknown keys, bad values", function()
+    assert.has_error(function() P.fork(function() end, {bogus = 1}) end,
+                     "bad argument #2 to 'fork' (unknown option 'bogus')")
+    assert.has_error(function() P.fork({traps = "none"}) end,
+      "bad argument #1 to 'fork' (option 'traps' must be \"keep\" or \"default\")")
+    assert.has_error(function() P.fork(function() end, {pdeathsig = "NOPE"}) end)
+    assert.has_error(function() P.fork(function() end, {}, 3) end)
+  end)
+end)
+
+describe("Process.terminate", function()
+  U.guard(before_each, after_each)
+  local IO = require "brood.io"
+
+  -- A child that has set its TERM disposition ('ignore' or not) and said so.
+  local function child(ignore, opts)
+    local r, w = IO.pipe()
+    local script = (ignore and "trap '' TERM; " or "") .. "echo ready; exec sleep 30"
+    local pid = P.spawn("sh", "-c", script, {out = w, pgroup = opts and opts.pgroup})
+    w:close()
+    assert.are.equal("ready\n", r:gets())
+    r:close()
+    return pid
+  end
+
+  it("ends a child with TERM and reaps it", function()
+    local pid = child(false)
+    local st = P.terminate(pid, 5)
+    assert.are.equal(SIG.TERM, st.termsig)
+    assert.are.equal(pid, st.pid)
+    assert.has_error(function() P.kill(0, pid) end)  -- reaped: gone
+  end)
+
+  it("sends KILL once the grace period has passed", function()
+    local pid = child(true)
+    local t0 = P.clock_gettime("MONOTONIC")
+    local st = P.terminate(pid, 0.3)
+    local dt = P.clock_gettime("MONOTONIC") - t0
+    assert.are.equal(SIG.KILL, st.termsig)
+    assert.is_true(dt >= 0.3 and dt < 5, dt)
+  end)
+
+  it("reaps a child that has already ended, sending nothing", function()
+    local pid = P.spawn("true")
+    assert.is_truthy(U.eventually(function() return U.procstate(pid) == "Z" end, 5))
+    assert.are.equal(0, P.terminate(pid).exitstatus)
+  end)
+
+  it("a stopped child gets the TERM too (CONT follows it)", function()
+    local pid = child(false)
+    P.kill("STOP", pid)
+    assert.is_truthy(U.eventually(function() return U.procstate(pid) == "T" end, 5))
+    assert.are.equal(SIG.TERM, P.terminate(pid, 5).termsig)
+  end)
+
+  it("ends a whole process group and reaps our part of it", function()
+    local pid = P.spawn("sh", "-c", "sleep 30 & sleep 30 & echo ready; wait", {pgroup = true,
+      out = "/dev/null"})
+    assert.is_truthy(U.eventually(function()
+      -- the two sleeps have started in the group
+      local n = 0
+      for c in U.slurp(("/proc/%d/task/%d/children"):format(pid, pid)):gmatch("%d+") do
+        if c then n = n + 1 end
+      end
+      return n == 2
+    end, 5))
+    local st = P.terminate(-pid, 5)
+    assert.are.equal(SIG.TERM, st.termsig)
+    assert.has_error(function() P.kill(0, -pid) end)  -- nobody left in the group
+  end)
+
+  it("refuses what is not a child before sending anything, and bad arguments", function()
+    local err = raised(P.terminate, 1)
+    assert.are.equal("ECHILD", err.errno)
+    assert.has_error(function() P.terminate(0) end)
+    assert.has_error(function() P.terminate(-1) end)
+    assert.has_error(function() P.terminate(2 ^ 31) end)
+    assert.has_error(function() P.terminate(123, -1) end)
+    assert.has_error(function() P.terminate(123, 0 / 0) end)
+    assert.has_error(function() P.terminate(123, 1, 2) end)
+  end)
+
+  it("inside a task, only the calling task waits", function()
+    local Task = require "brood.task"
+    local pid = child(true)
+    local ticks = 0
+    local st = Task.run(function()
+      local ticker = Task.spawn(function()
+        while true do Task.sleep(0.01) ticks = ticks + 1 end
+      end)
+      local s = P.terminate(pid, 0.3)
+      ticker:cancel()
+      return s
+    end)
+    assert.are.equal(SIG.KILL, st.termsig)
+    assert.is_true(ticks >= 5, ticks)
   end)
 end)
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -263,18 +264,100 @@ int brood_fork(lua_State *L) {
 }
 
 
+/* Process.fork's options. */
+typedef struct {
+  int pdeathsig;      /* 0, or the signal the child gets when we die */
+  int default_traps;  /* the child starts with no traps */
+} ForkOpts;
+
+
+static void checkforkopts(lua_State *L, int arg, ForkOpts *o) {
+  memset(o, 0, sizeof *o);
+  if (lua_isnoneornil(L, arg)) return;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    if (key && strcmp(key, "pdeathsig") == 0) {
+      if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) o->pdeathsig = 0;
+      else if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+        o->pdeathsig = brood_tosignal(L, -1);
+        if (o->pdeathsig <= 0)
+          luaL_argerror(L, arg, "option 'pdeathsig' must be a signal name or number");
+      }
+      else luaL_argerror(L, arg, "option 'pdeathsig' must be a signal name or number");
+    }
+    else if (key && strcmp(key, "traps") == 0) {
+      const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+      if (strcmp(v, "default") == 0) o->default_traps = 1;
+      else if (strcmp(v, "keep") == 0) o->default_traps = 0;
+      else luaL_argerror(L, arg, "option 'traps' must be \"keep\" or \"default\"");
+    }
+    else {
+      lua_pushfstring(L, "unknown option '%s'", key ? key : luaL_typename(L, -2));
+      luaL_argerror(L, arg, lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+}
+
+
+/* In the child: every trap back to the system's default, the EXIT trap
+** removed (traps = "default"). */
+static int default_traps(lua_State *L) {
+  int s;
+  brood_require(L, "brood.signal");
+  lua_getfield(L, -1, "trap");
+  for (s = 0; s < NSIG; s++) {
+    if (!brood_sig_trapkind(s)) continue;
+    lua_pushvalue(L, -1);
+    lua_pushinteger(L, s);
+    lua_pushstring(L, s == 0 ? "DEFAULT" : "SYSTEM_DEFAULT");
+    lua_call(L, 2, 0);
+  }
+  lua_pop(L, 2);
+  return 0;
+}
+
+
+/* In the child, before anything else runs: the options take effect. */
+static void childsetup(lua_State *L, const ForkOpts *o, pid_t parent) {
+  if (o->pdeathsig) {
+    prctl(PR_SET_PDEATHSIG, o->pdeathsig);
+    /* the parent may have died already: then no signal would come */
+    if (getppid() != parent) kill(getpid(), o->pdeathsig);
+  }
+  if (o->default_traps) default_traps(L);
+}
+
+
+/* fn's part of a forked child: the options, then fn, in protected mode. */
+static int childmain(lua_State *L) {
+  const ForkOpts *o = lua_touserdata(L, lua_upvalueindex(1));
+  pid_t parent = (pid_t)lua_tointeger(L, lua_upvalueindex(2));
+  childsetup(L, o, parent);
+  lua_call(L, 0, 0);
+  return 0;
+}
+
+
 /*
-** Process.fork([fn]) -> pid in the parent; nil in the child.
+** Process.fork([fn][, options]) -> pid in the parent; nil in the child.
 ** With fn, the child runs fn() and ends as Process.exit does (status 0
 ** unless fn exits otherwise); an error escaping fn is printed with its
 ** traceback (after the at_exit functions, as Ruby does) and the child
-** exits with status 1.
+** exits with status 1. options: pdeathsig = signal (the child gets it
+** when this process dies), traps = "default" (the child starts with
+** every signal at the system's default, no EXIT trap) or "keep".
 */
 static int process_fork(lua_State *L) {
-  int with_fn = !lua_isnoneornil(L, 1);
-  pid_t pid;
-  if (with_fn) luaL_checktype(L, 1, LUA_TFUNCTION);
-  brood_checknargs(L, 1);
+  int with_fn = lua_isfunction(L, 1);
+  ForkOpts opts;
+  pid_t pid, parent = brood_getpid();
+  if (!with_fn && !lua_isnoneornil(L, 1) && !lua_istable(L, 1))
+    luaL_typeerror(L, 1, "function or options table");
+  checkforkopts(L, with_fn ? 2 : 1, &opts);
+  brood_checknargs(L, with_fn ? 2 : 1);
   pid = brood_fork(L);
   if (pid < 0) return brood_syserror(L, "fork");
   if (pid > 0) {
@@ -282,16 +365,20 @@ static int process_fork(lua_State *L) {
     return 1;
   }
   if (!with_fn) {
+    childsetup(L, &opts, parent);
     lua_pushnil(L);
     return 1;
   }
   {
-    int base, failed;
+    int failed;
     lua_settop(L, 1);
     lua_pushcfunction(L, brood_traceback);
     lua_insert(L, 1);
-    base = 1;
-    failed = lua_pcall(L, 0, 0, base) != LUA_OK;
+    lua_pushlightuserdata(L, &opts);
+    lua_pushinteger(L, parent);
+    lua_pushcclosure(L, childmain, 2);
+    lua_insert(L, 2);
+    failed = lua_pcall(L, 1, 0, 1) != LUA_OK;
     if (!failed) brood_exit(L, EXIT_SUCCESS);
     brood_run_atexit(L);
     brood_io_flushall();

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -91,6 +92,44 @@ static int process_getsid(lua_State *L) {
   sid = getsid(pid);
   if (sid < 0) return brood_syserror(L, "getsid");
   lua_pushinteger(L, sid);
+  return 1;
+}
+
+
+/* Process.executable() -> the path of the running program (the brood
+** binary, or the host embedding it), from /proc/self/exe: with
+** Process.argv, what a process needs to execute itself again. A binary
+** replaced since it started (an upgrade) gives the path, which now
+** names the new one. */
+static int process_executable(lua_State *L) {
+  char buf[PATH_MAX + 1];
+  ssize_t n;
+  static const char deleted[] = " (deleted)";
+  brood_checknargs(L, 0);
+  n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0) return brood_raise(L, "readlink", "/proc/self/exe", errno);
+  buf[n] = '\0';
+  if ((size_t)n > sizeof deleted - 1 && strcmp(buf + n - (sizeof deleted - 1), deleted) == 0)
+    n -= (ssize_t)(sizeof deleted - 1);
+  lua_pushlstring(L, buf, (size_t)n);
+  return 1;
+}
+
+
+/* Process.subreaper([on]) -> whether it was one before. With on (a
+** boolean), makes this process a child subreaper, or stops being one
+** (PR_SET_CHILD_SUBREAPER): orphaned descendants are reparented here
+** instead of to init, so a supervisor can reap them. Without, asks. */
+static int process_subreaper(lua_State *L) {
+  int was = 0;
+  brood_checknargs(L, 1);
+  if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TBOOLEAN);
+  if (prctl(PR_GET_CHILD_SUBREAPER, &was, 0, 0, 0) != 0)
+    return brood_syserror(L, "prctl");
+  if (!lua_isnoneornil(L, 1) &&
+      prctl(PR_SET_CHILD_SUBREAPER, (unsigned long)lua_toboolean(L, 1), 0, 0, 0) != 0)
+    return brood_syserror(L, "prctl");
+  lua_pushboolean(L, was != 0);
   return 1;
 }
 
@@ -409,6 +448,17 @@ static int forward(lua_State *L, const char *fn) {
 }
 
 
+/* Process.terminate(pid or -pgid[, grace]) -> status: TERM, then KILL
+** after grace seconds; reaps (brood/_run.lua). */
+static int process_terminate(lua_State *L) {
+  pid_t who = brood_checkpid(L, 1);
+  luaL_argcheck(L, who != 0 && who != -1, 1, "a child's pid or a negated process group id expected");
+  brood_opttimeout(L, 2);
+  brood_checknargs(L, 2);
+  return forward(L, "terminate");
+}
+
+
 /* Process.system([env,] command...[, options]) -> true | false | nil, status */
 static int process_system(lua_State *L) {
   return forward(L, "system");
@@ -429,6 +479,8 @@ static const luaL_Reg process_funcs[] = {
   {"setpgid", process_setpgid},
   {"setsid", process_setsid},
   {"getsid", process_getsid},
+  {"executable", process_executable},
+  {"subreaper", process_subreaper},
   {"uid", process_uid},
   {"gid", process_gid},
   {"euid", process_euid},
@@ -444,6 +496,7 @@ static const luaL_Reg process_funcs[] = {
   {"kill", process_kill},
   {"system", process_system},
   {"capture", process_capture},
+  {"terminate", process_terminate},
   {NULL, NULL}
 };
 
@@ -468,6 +521,7 @@ BROOD_API int luaopen_brood_process(lua_State *L) {
   brood_open_env(L);
   brood_open_rlimit(L);
   brood_open_proctitle(L);
+  brood_open_privilege(L);
   brood_open_spawn(L);
   return 1;
 }

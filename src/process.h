@@ -22,6 +22,7 @@ void brood_open_wait(lua_State *L);       /* wait.c */
 void brood_open_env(lua_State *L);        /* env.c */
 void brood_open_rlimit(lua_State *L);     /* rlimit.c */
 void brood_open_proctitle(lua_State *L);  /* proctitle.c */
+void brood_open_privilege(lua_State *L);  /* privilege.c */
 void brood_open_spawn(lua_State *L);      /* spawn.c: spawn, exec */
 void brood_open_popen(lua_State *L);      /* spawn.c: IO.popen, into brood.io */
 

@@ -26,6 +26,8 @@ static char *area;         /* start of argv strings */
 static size_t arglen;      /* bytes of argv strings */
 static size_t arealen;     /* argv + environment strings */
 static char *moved;        /* the environment strings moved out of the area */
+static char *original;     /* a copy of the argv strings, made before the first title */
+static size_t originallen;
 
 
 /* Reads arg_start, arg_end, env_start, env_end (fields 48-51). */
@@ -47,6 +49,11 @@ static int find_area(lua_State *L) {
   if (p == NULL || sscanf(p, " %lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) != 4 ||
       v[1] <= v[0] || v[3] < v[2] || v[2] < v[1])
     return brood_raise(L, "setproctitle", NULL, EINVAL);
+  /* The original command line is kept for Process.argv. */
+  original = malloc(v[1] - v[0]);
+  if (original == NULL) return brood_raise(L, "setproctitle", NULL, ENOMEM);
+  memcpy(original, (char *)v[0], v[1] - v[0]);
+  originallen = v[1] - v[0];
   /* Environment strings inside the area move to the heap first, into one
   ** block that 'moved' keeps for the life of the process (setenv may drop
   ** a string from environ, but the block stays reachable). */
@@ -95,8 +102,51 @@ static int process_setproctitle(lua_State *L) {
 }
 
 
+/*
+** Process.argv() -> the process's command line as it started, a list:
+** the interpreter, its options, the script and the script's arguments
+** (whatever -e, -l or -i were given), so a process can re-execute
+** itself exactly. Read from /proc/self/cmdline, or from the copy kept
+** when setproctitle first wrote over it.
+*/
+static int process_argv(lua_State *L) {
+  luaL_Buffer b;
+  const char *p, *end;
+  lua_Integer n = 0;
+  brood_checknargs(L, 0);
+  if (original == NULL) {
+    FILE *f = fopen("/proc/self/cmdline", "re");
+    size_t r;
+    if (f == NULL) return brood_raise(L, "open", "/proc/self/cmdline", errno);
+    luaL_buffinit(L, &b);
+    do {
+      char *to = luaL_prepbuffer(&b);
+      r = fread(to, 1, LUAL_BUFFERSIZE, f);
+      luaL_addsize(&b, r);
+    } while (r == LUAL_BUFFERSIZE);
+    fclose(f);
+    luaL_pushresult(&b);
+    p = lua_tostring(L, -1);
+    end = p + lua_rawlen(L, -1);
+  }
+  else {
+    p = original;
+    end = original + originallen;
+  }
+  lua_newtable(L);
+  while (p < end) {
+    size_t len = strnlen(p, (size_t)(end - p));
+    lua_pushlstring(L, p, len);
+    lua_rawseti(L, -2, ++n);
+    p += len + 1;
+  }
+  return 1;
+}
+
+
 static const luaL_Reg proctitle_funcs[] = {
   {"setproctitle", process_setproctitle},
+  {"argv", process_argv},
   {NULL, NULL}
 };
 
