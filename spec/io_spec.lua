@@ -456,6 +456,46 @@ describe("IO objects and descriptors", function()
     r:close()
   end)
 
+  it("isatty: true on a terminal, false on a pipe, a file and /dev/null", function()
+    local src = U.tmpfile([[
+      local IO = require "brood.io"
+      local r, w = IO.pipe()
+      local f = IO.open("/dev/null")
+      print("tty " .. tostring(IO.stdout:isatty()) .. " " .. tostring(IO.stdin:isatty()),
+            "others " .. tostring(r:isatty() or w:isatty() or f:isatty()))
+    ]])
+    local r = U.pty({U.BROOD, src}, {"eof"})
+    os.remove(src)
+    assert.matches("tty true true\tothers false", r.transcript)
+    local piped = U.sh("echo | " .. U.quote(U.BROOD) ..
+      " -e 'print(require(\"brood.io\").stdin:isatty())' | cat")
+    assert.are.equal("false\n", piped.out)
+    local a, b = IO.pipe()
+    a:close()
+    b:close()
+    assert.has_error(function() a:isatty() end, "attempt to use a closed IO")
+  end)
+
+  it("close_on_exec: on for what brood opens; cleared, the descriptor reaches a program", function()
+    local r, w = IO.pipe()
+    assert.is_true(w:close_on_exec())
+    local out = P.capture("sh", "-c", "echo through >&" .. w:fileno() .. " 2>/dev/null; echo done")
+    assert.are.equal("done\n", out)
+    assert.is_true(w:close_on_exec(false))  -- what it was
+    assert.is_false(w:close_on_exec())
+    out = P.capture("sh", "-c", "echo through >&" .. w:fileno() .. "; echo done",
+                    {close_others = false})
+    assert.are.equal("done\n", out)
+    w:close()
+    assert.are.equal("through\n", r:read("a"))
+    r:close()
+    assert.has_error(function() r:close_on_exec() end, "attempt to use a closed IO")
+    local a, b = IO.pipe()
+    assert.has_error(function() a:close_on_exec(1) end)
+    a:close()
+    b:close()
+  end)
+
   it("readpartial returns what is there; read_nonblock never waits", function()
     local r, w = IO.pipe()
     assert.are.same({nil, "EAGAIN"}, {r:read_nonblock(10)})

@@ -778,6 +778,15 @@ static int io_fileno(lua_State *L) {
 }
 
 
+/* io:isatty() -> whether the descriptor is a terminal (Ruby's isatty). */
+static int io_isatty(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  brood_checknargs(L, 1);
+  lua_pushboolean(L, isatty(io->fd));
+  return 1;
+}
+
+
 /* io:pid() -> the program's pid for an IO.popen object, else nil. */
 static int io_pid(lua_State *L) {
   brood_IO *io = toio(L, 1);
@@ -901,6 +910,26 @@ static int io_write_nonblock(lua_State *L) {
     }
     else return brood_syserror(L, "write");
   }
+}
+
+
+/* io:close_on_exec([on]) -> whether the descriptor was close-on-exec.
+** With on, sets or clears FD_CLOEXEC (Ruby's close_on_exec=): brood
+** opens everything close-on-exec; a master that re-executes itself
+** clears it on the sockets the new program must inherit. */
+static int io_close_on_exec(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  int fl;
+  brood_checknargs(L, 2);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TBOOLEAN);
+  fl = fcntl(io->fd, F_GETFD);
+  if (fl < 0) return brood_syserror(L, "fcntl");
+  if (!lua_isnoneornil(L, 2)) {
+    int nfl = lua_toboolean(L, 2) ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
+    if (nfl != fl && fcntl(io->fd, F_SETFD, nfl) != 0) return brood_syserror(L, "fcntl");
+  }
+  lua_pushboolean(L, (fl & FD_CLOEXEC) != 0);
+  return 1;
 }
 
 
@@ -1205,12 +1234,14 @@ static const luaL_Reg io_methods[] = {
   {"close", io_close},
   {"closed", io_closed},
   {"fileno", io_fileno},
+  {"isatty", io_isatty},
   {"pid", io_pid},
   {"eof", io_eof},
   {"readpartial", io_readpartial},
   {"read_nonblock", io_read_nonblock},
   {"write_nonblock", io_write_nonblock},
   {"set_nonblock", io_set_nonblock},
+  {"close_on_exec", io_close_on_exec},
   {"setvbuf", io_setvbuf},
   {"seek", io_seek},
   {"reopen", io_reopen},

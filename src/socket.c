@@ -242,6 +242,8 @@ static int socket_tcp_connect(lua_State *L) {
 }
 
 
+/* The address of a UNIX socket: a path, or "@name" for a name in Linux's
+** abstract namespace (no file; systemd's NOTIFY_SOCKET may be one). */
 static socklen_t unixaddr(lua_State *L, int arg, struct sockaddr_un *sun) {
   size_t len;
   const char *path = brood_checkcstring(L, arg, "path");
@@ -250,7 +252,32 @@ static socklen_t unixaddr(lua_State *L, int arg, struct sockaddr_un *sun) {
   memset(sun, 0, sizeof *sun);
   sun->sun_family = AF_UNIX;
   memcpy(sun->sun_path, path, len);
+  if (path[0] == '@') {
+    sun->sun_path[0] = '\0';
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+  }
   return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+}
+
+
+/* Socket.unix_dgram([path]) -> a UNIX datagram socket, bound to path
+** when given (a receiver), else unbound (a sender: sock:send(msg, 0,
+** path)). */
+static int socket_unix_dgram(lua_State *L) {
+  struct sockaddr_un sun;
+  socklen_t len = 0;
+  int fd;
+  brood_checknargs(L, 1);
+  if (!lua_isnoneornil(L, 1)) len = unixaddr(L, 1, &sun);
+  fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return brood_syserror(L, "socket");
+  pushsocket(L, fd);
+  if (len && bind(fd, (struct sockaddr *)&sun, len) != 0) {
+    int err = errno;
+    brood_io_close(L, -1);
+    return brood_raise(L, "bind", lua_tostring(L, 1), err);
+  }
+  return 1;
 }
 
 
@@ -304,15 +331,29 @@ static int checkflags(lua_State *L, int arg) {
 }
 
 
-/* sock:accept() -> a connected socket, once a client comes. */
+/*
+** sock:accept([timeout]) -> a connected socket, once a client comes;
+** nil, "ETIMEDOUT" when timeout seconds pass first. Inside a task,
+** cancelling the task stops the wait (how a worker blocked in accept is
+** told to stop).
+*/
 static int sock_accept(lua_State *L) {
   brood_IO *io = brood_io_check(L, 1);
+  double deadline = brood_deadline(brood_opttimeout(L, 2));
   int rev = 0;
+  brood_checknargs(L, 2);
   for (;;) {
     int fd;
-    /* with handlers to run, accept only what poll saw: O_NONBLOCK may
-    ** have been cleared by another object sharing the socket */
-    if (brood_sig_handling()) rev = brood_io_wait(L, io, POLLIN | POLLRDHUP, -1);
+    /* with handlers to run or a time limit, accept only what poll saw:
+    ** O_NONBLOCK may have been cleared by another object sharing it */
+    if (brood_sig_handling() || deadline >= 0) {
+      rev = brood_io_wait(L, io, POLLIN | POLLRDHUP, deadline);
+      if (rev == 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "ETIMEDOUT");
+        return 2;
+      }
+    }
     fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd >= 0) {
       pushsocket(L, fd);
@@ -324,9 +365,39 @@ static int sock_accept(lua_State *L) {
       ** would spin, so it is the error accept gives a socket that does
       ** not listen */
       if (rev & POLLRDHUP) return brood_raise(L, "accept", NULL, EINVAL);
-      rev = brood_io_wait(L, io, POLLIN | POLLRDHUP, -1);
+      if (deadline < 0) rev = brood_io_wait(L, io, POLLIN | POLLRDHUP, -1);
     }
     else if (errno == EINTR) brood_sig_check(L);
+    else return brood_syserror(L, "accept");
+  }
+}
+
+
+/* sock:accept_nonblock() -> a connected socket; nil, "EAGAIN" when no
+** client is waiting. Never waits. As Ruby's, it sets O_NONBLOCK on the
+** listening socket for good (only that makes accept never wait when
+** another process takes the client first); brood's accept works
+** either way. */
+static int sock_accept_nonblock(lua_State *L) {
+  brood_IO *io = brood_io_check(L, 1);
+  brood_checknargs(L, 1);
+  if (!io->nonblock) {
+    int fl = fcntl(io->fd, F_GETFL);
+    if (fl < 0 || fcntl(io->fd, F_SETFL, fl | O_NONBLOCK) != 0) return brood_syserror(L, "fcntl");
+    io->nonblock = 1;
+  }
+  for (;;) {
+    int fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      pushsocket(L, fd);
+      return 1;
+    }
+    if (errno == EINTR) brood_sig_check(L);
+    else if (errno == EAGAIN || errno == ECONNABORTED) {
+      lua_pushnil(L);
+      lua_pushliteral(L, "EAGAIN");
+      return 2;
+    }
     else return brood_syserror(L, "accept");
   }
 }
@@ -340,21 +411,27 @@ static int socktype(int fd) {
 }
 
 
-/* sock:send(msg[, flags]) -> bytes sent. A message socket (DGRAM,
+/* sock:send(msg[, flags[, to]]) -> bytes sent; to: the UNIX address a
+** datagram goes to (Ruby's send(mesg, flags, dest)). A message socket (DGRAM,
 ** SEQPACKET) sends msg as one message; a stream sends all of it. */
 static int sock_send(lua_State *L) {
   brood_IO *io = brood_io_check(L, 1);
   size_t len;
   const char *msg = luaL_checklstring(L, 2, &len);
   int flags = checkflags(L, 3) | MSG_NOSIGNAL;
-  if (socktype(io->fd) == SOCK_STREAM) {
+  struct sockaddr_un to;
+  socklen_t tolen = 0;
+  brood_checknargs(L, 4);
+  if (!lua_isnoneornil(L, 4)) tolen = unixaddr(L, 4, &to);
+  if (tolen == 0 && socktype(io->fd) == SOCK_STREAM) {
     brood_io_flush(L, io);
     brood_io_writeall(L, io, io->fd, msg, len);
     lua_pushinteger(L, (lua_Integer)len);
     return 1;
   }
   for (;;) {
-    ssize_t n = send(io->fd, msg, len, flags | (brood_io_mustnotblock(io) ? MSG_DONTWAIT : 0));
+    ssize_t n = sendto(io->fd, msg, len, flags | (brood_io_mustnotblock(io) ? MSG_DONTWAIT : 0),
+                       tolen ? (struct sockaddr *)&to : NULL, tolen);
     if (n >= 0) {
       lua_pushinteger(L, n);
       return 1;
@@ -579,6 +656,7 @@ static int sock_remote_address(lua_State *L) {
 
 const luaL_Reg brood_socket_methods[] = {
   {"accept", sock_accept},
+  {"accept_nonblock", sock_accept_nonblock},
   {"send", sock_send},
   {"recv", sock_recv},
   {"shutdown", sock_shutdown},
@@ -598,6 +676,7 @@ static const luaL_Reg socket_funcs[] = {
   {"tcp_connect", socket_tcp_connect},
   {"unix_server", socket_unix_server},
   {"unix_connect", socket_unix_connect},
+  {"unix_dgram", socket_unix_dgram},
   {NULL, NULL}
 };
 
