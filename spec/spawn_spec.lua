@@ -267,6 +267,22 @@ describe("Process.spawn options", function()
     end
   end)
 
+  it("foreground: the program's own group becomes the terminal's foreground group", function()
+    local src = U.tmpfile([[
+      local P = require "brood.process"
+      local fg = P.capture("sh", "-c", "ps -o tpgid=,pgid= -p $$", {foreground = true})
+      local tpgid, pgid = fg:match("(%d+)%s+(%d+)")
+      print("foreground group is the program's:", tpgid == pgid, pgid ~= tostring(P.getpgrp()))
+    ]])
+    local r = U.pty({U.BROOD, src}, {"eof"})
+    os.remove(src)
+    assert.matches("foreground group is the program's:\ttrue\ttrue", r.transcript)
+    -- without a terminal, only a group of its own
+    local out = P.capture("sh", "-c", "ps -o pgid= -p $$", {foreground = true})
+    assert.are_not.equal(P.getpgrp(), tonumber(out))
+    assert.has_error(function() P.spawn("true", {foreground = 1}) end)
+  end)
+
   it("close_others (default): only 0-2 and redirected fds reach the child", function()
     local f = assert(io.open("/dev/null"))  -- a stdio FILE: not close-on-exec
     local fd = IO.fileno(f)
@@ -303,6 +319,17 @@ describe("Process.spawn redirects", function()
     U.sh("echo old old old > " .. U.quote(name))
     P.wait(P.spawn("echo", "new", {out = name}))
     assert.are.equal("new\n", U.slurp(name))
+  end)
+
+  it("stdin, stdout and stderr are the names of in, out and err ({in = r} is not Lua)", function()
+    P.wait(P.spawn("sh", "-c", "cat; echo err >&2", {stdin = "/etc/hostname", stdout = name,
+                                                    stderr = {"child", 1}}))
+    assert.are.equal(U.slurp("/etc/hostname") .. "err\n", U.slurp(name))
+    assert.are.equal("x", (P.capture("cat", {stdin = "/dev/null", input = "x"})))
+    assert.are.equal("both\n", (P.capture("sh", "-c", "echo both >&2",
+                                           {stderr = {"child", "stdout"}})))
+    assert.has_error(function() P.capture("cat", {stdin = name, ["in"] = name}) end,
+      "bad argument #2 to 'brood.process.capture' (options 'stdin' and 'in' name the same stream)")
   end)
 
   it("out to {path, 'a'} appends", function()

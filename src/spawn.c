@@ -71,6 +71,7 @@ typedef struct {
   int umask;              /* -1: unchanged */
   int pgroup;             /* -1: unchanged; 0: new group; >0: join it */
   int setsid;
+  int foreground;         /* the terminal's foreground group is the child's */
   int close_others;
   int pdeathsig;          /* 0, or the signal the child gets when we die */
   pid_t parent;           /* our pid, for pdeathsig's check */
@@ -155,6 +156,17 @@ CHILD_CODE static int apply_and_exec(void *arg) {
     if (setsid() < 0) fail(p, S_SETSID);
   }
   else if (p->pgroup >= 0 && setpgid(0, p->pgroup) < 0) fail(p, S_SETPGID);
+  if (p->foreground) {
+    /* a group of its own (unless one was chosen), made the foreground
+    ** group of our terminal: SIGTTOU is blocked here, as it must be for
+    ** a background process to do this; no terminal, nothing to do */
+    if (!p->setsid && p->pgroup < 0 && setpgid(0, 0) < 0) fail(p, S_SETPGID);
+    for (i = 0; i < 3; i++)
+      if (isatty(i)) {
+        tcsetpgrp(i, getpgrp());
+        break;
+      }
+  }
   if (p->chdir && chdir(p->chdir) < 0) fail(p, S_CHDIR);
   if (p->umask >= 0) umask((mode_t)p->umask);
   for (i = 0; i < p->nrlimit; i++)
@@ -305,18 +317,23 @@ static const char *findprog(lua_State *L, const char *prog, const char *pathvar)
 ** =======================================================
 */
 
-/* A child-side descriptor key: "in" "out" "err", a number, an IO object
-** or a Lua file. */
+/* 0, 1, 2 for "in", "out", "err" (Ruby's :in, :out, :err) and their
+** aliases "stdin", "stdout", "stderr" ({in = r} is not valid Lua); -1
+** for anything else. */
+static int stdstream(const char *s) {
+  if (strcmp(s, "in") == 0 || strcmp(s, "stdin") == 0) return 0;
+  if (strcmp(s, "out") == 0 || strcmp(s, "stdout") == 0) return 1;
+  if (strcmp(s, "err") == 0 || strcmp(s, "stderr") == 0) return 2;
+  return -1;
+}
+
+
+/* A child-side descriptor key: "in" "out" "err" (or "stdin"...), a
+** number, an IO object or a Lua file. */
 static int childfd(lua_State *L, int idx, int arg) {
   brood_IO *io;
   luaL_Stream *f;
-  if (lua_type(L, idx) == LUA_TSTRING) {
-    const char *s = lua_tostring(L, idx);
-    if (strcmp(s, "in") == 0) return 0;
-    if (strcmp(s, "out") == 0) return 1;
-    if (strcmp(s, "err") == 0) return 2;
-    return -1;
-  }
+  if (lua_type(L, idx) == LUA_TSTRING) return stdstream(lua_tostring(L, idx));
   if (lua_isinteger(L, idx)) {
     lua_Integer fd = lua_tointeger(L, idx);
     if (fd < 0 || fd > 65535) luaL_argerror(L, arg, "negative or huge file descriptor");
@@ -353,8 +370,7 @@ static void addredirect(lua_State *L, Plan *p, int child, int arg) {
   if (lua_type(L, v) == LUA_TSTRING) {
     const char *s = lua_tostring(L, v);
     if (strcmp(s, "close") == 0) r->kind = R_CLOSE;
-    else if (strcmp(s, "in") == 0 || strcmp(s, "out") == 0 || strcmp(s, "err") == 0)
-      r->src = s[0] == 'i' ? 0 : s[0] == 'o' ? 1 : 2;  /* ours, as Ruby's :out */
+    else if (stdstream(s) >= 0) r->src = stdstream(s);  /* ours, as Ruby's :out */
     else {
       brood_tocstring(L, v, arg, "redirect path");
       r->src = openfile(L, p->holder, s, child == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC,
@@ -432,6 +448,15 @@ static void opt_setsid(lua_State *L, Plan *p, const char *key, int v, int arg) {
   p->setsid = optbool(L, v, key, arg);
 }
 
+/* foreground = true: the program leads a process group (its own, unless
+** pgroup says which) that becomes the terminal's foreground group, as a
+** shell does for a job it runs in the foreground (and tini for its
+** command): the terminal's Ctrl-C goes to the program, and it may read
+** the terminal. */
+static void opt_foreground(lua_State *L, Plan *p, const char *key, int v, int arg) {
+  p->foreground = optbool(L, v, key, arg);
+}
+
 static void opt_close_others(lua_State *L, Plan *p, const char *key, int v, int arg) {
   p->close_others = optbool(L, v, key, arg);
 }
@@ -498,6 +523,7 @@ static const struct {
   {"argv0", opt_argv0},
   {"chdir", opt_chdir},
   {"close_others", opt_close_others},
+  {"foreground", opt_foreground},
   {"new_pgroup", opt_new_pgroup},
   {"pdeathsig", opt_pdeathsig},
   {"pgroup", opt_pgroup},

@@ -11,6 +11,10 @@ local M = {}
 -- The options that are brood's own, not spawn's.
 local EXTRA = {timeout = true, input = true, stdin_data = true, check = true, binmode = true}
 
+-- Option names that stand for Ruby's :in, :out and :err ({in = r} is
+-- not valid Lua).
+local ALIASES = {stdin = "in", stdout = "out", stderr = "err"}
+
 -- Seconds a timed-out child gets between TERM and KILL.
 M.GRACE = 1
 
@@ -69,6 +73,17 @@ function M.args(fname, ...)
       if type(k) == "string" and EXTRA[k] then extra[k] = v else opts[k] = v end
     end
     n = n - 1
+    -- one name for each standard stream, so that the pipes made here
+    -- and the user's own redirects meet
+    for alias, name in pairs(ALIASES) do
+      if opts[alias] ~= nil then
+        if opts[name] ~= nil then
+          M.argerror(fname, n + 1,
+                     ("options '%s' and '%s' name the same stream"):format(alias, name))
+        end
+        opts[name], opts[alias] = opts[alias], nil
+      end
+    end
   end
   if n < 1 then M.argerror(fname, 1, "command expected") end
   local cmd = {n = n}
@@ -113,7 +128,8 @@ M.shifted = shifted
 
 -- Whom a timeout signals: the whole group when the child leads one.
 local function target(pid, opts)
-  if opts.setsid or opts.new_pgroup or opts.pgroup == true or opts.pgroup == 0 then
+  if opts.setsid or opts.new_pgroup or opts.pgroup == true or opts.pgroup == 0
+     or (opts.foreground and opts.pgroup == nil) then
     return -pid
   elseif type(opts.pgroup) == "number" then
     return -opts.pgroup
@@ -338,6 +354,53 @@ function M.run(fname, streams, pipe_in, ...)
   end
   M.verdict(fname, cmd, extra, status, killed, texts[1], err)
   return texts, status
+end
+
+-- Seconds Process.terminate waits between TERM and KILL by default.
+M.TERMINATE_GRACE = 10
+
+--- Process.terminate(pid or -pgid[, grace]), its arguments checked by
+-- the C side: TERM (and CONT, so that a stopped process gets it), up to
+-- 'grace' seconds for the child (or every process of the group) to end,
+-- then KILL; reaps. Returns the child's status (a group's: its leader's,
+-- when the leader is our child; else nil).
+function M.terminate(who, grace)
+  local _
+  grace = grace or M.TERMINATE_GRACE
+  if who > 0 then
+    local wpid, status = Process.wait2(who, Process.WNOHANG)  -- ECHILD: not ours
+    if wpid then return status end
+    Process.kill("TERM", who)
+    pcall(Process.kill, "CONT", who)
+    _, status = core.wait_timeout(who, grace)
+    if status then return status end
+    pcall(Process.kill, "KILL", who)
+    _, status = Process.wait2(who)
+    return status
+  end
+  local leader, status = -who, nil
+  -- reaps what of ours in the group has ended; false when none is left
+  local function reap(flags)
+    while true do
+      local ok, wpid, st = pcall(Process.wait2, who, flags)
+      if not ok or not wpid then return ok end
+      if wpid == leader then status = st end
+    end
+  end
+  Process.kill("TERM", who)  -- ESRCH: no such group
+  pcall(Process.kill, "CONT", who)
+  local deadline, nap = now() + grace, 0.001
+  local alive
+  while true do
+    reap(Process.WNOHANG)
+    alive = pcall(Process.kill, 0, who)
+    if not alive or now() >= deadline then break end
+    Process.sleep(math.min(nap, deadline - now()))
+    nap = math.min(nap * 2, 0.05)
+  end
+  if alive then pcall(Process.kill, "KILL", who) end
+  reap(0)
+  return status
 end
 
 --- Process.capture: the command's stdout and its status (Ruby's
