@@ -10,6 +10,8 @@ local modules = {
   {"brood.socket", "Socket", "socket"},
   {"brood.open3", "Open3", "open3"},
   {"brood.task", "Task", "task"},
+  {"brood.supervisor", "Supervisor", "supervisor"},
+  {"brood.systemd", "systemd", "systemd"},
 }
 
 local function headings(file)

@@ -22,7 +22,7 @@ static const luaL_Reg cmodules[] = {
 
 /* The fields of the umbrella module, each loaded on first access. */
 static const char *const submodules[] = {
-  "process", "signal", "io", "socket", "open3", "task", NULL
+  "process", "signal", "io", "socket", "open3", "task", "supervisor", "systemd", NULL
 };
 
 

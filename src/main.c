@@ -47,9 +47,69 @@ static void print_usage(FILE *f, const char *badoption) {
     "  --        stop handling options\n"
     "  -         stop handling options and execute stdin\n"
     "  --version show brood's and Lua's versions and exit\n"
-    "  --help    show this help and exit\n",
+    "  --help    show this help and exit\n"
+    "  --init [-g] [--] command [args]\n"
+    "            run command as a container's init (see brood.supervisor)\n",
     interp_progname);
   fflush(f);
+}
+
+
+/* Whether this is `brood --init`, and the status it exits with: the
+** command's. */
+static int init_mode, init_status = EXIT_FAILURE;
+
+static void init_usage(const char *bad) {
+  if (bad) fprintf(stderr, "%s: --init: unrecognized option '%s'\n", interp_progname, bad);
+  else fprintf(stderr, "%s: --init: a command is needed\n", interp_progname);
+  fprintf(stderr,
+    "usage: %s --init [-g] [--] command [args]\n"
+    "Runs command as init does in a container (as tini): reaps every\n"
+    "orphan, passes signals on to the command and exits with its status.\n"
+    "  -g   send the signals to the command's whole process group\n",
+    interp_progname);
+  fflush(stderr);
+}
+
+
+/* brood --init [-g] [--] command [args]: Supervisor.init. argv[0] is
+** "--init". Leaves the status to exit with in init_status. */
+static int run_init(lua_State *L, char **argv) {
+  int i, group = 0, n;
+  for (i = 1; argv[i] && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--") == 0) {
+      i++;
+      break;
+    }
+    if (strcmp(argv[i], "-g") != 0) {
+      init_usage(argv[i]);
+      init_status = 2;
+      return 1;
+    }
+    group = 1;
+  }
+  if (argv[i] == NULL) {
+    init_usage(NULL);
+    init_status = 2;
+    return 1;
+  }
+  luaL_openlibs(L);
+  brood_openlibs(L);
+  brood_sig_tracking(L);
+  brood_patch_stdlib(L);
+  brood_require(L, "brood.supervisor");
+  lua_getfield(L, -1, "init");
+  lua_newtable(L);
+  for (n = 1; argv[i]; i++, n++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, n);
+  }
+  lua_newtable(L);
+  lua_pushboolean(L, group);
+  lua_setfield(L, -2, "group");
+  lua_call(L, 2, 1);
+  init_status = (int)lua_tointeger(L, -1);
+  return 1;
 }
 
 
@@ -227,6 +287,11 @@ static int pmain(lua_State *L) {
   int args = collectargs(argv, &script);
   luaL_checkversion(L);
   if (argv[0] && argv[0][0]) interp_progname = argv[0];
+  if (argv[1] && strcmp(argv[1], "--init") == 0) {
+    init_mode = 1;
+    lua_pushboolean(L, run_init(L, argv + 1));
+    return 1;
+  }
   if (args == HAS_VERSION) {
     printf("brood %s (%s)\n", brood_version(), LUA_RELEASE);
     lua_pushboolean(L, 1);
@@ -275,9 +340,33 @@ static int run_atexit(lua_State *L) {
 }
 
 
+/* A copy of argv in one block of the heap: Process.setproctitle writes
+** over the memory of the original strings, which the options and the
+** script's name are read from after -e code may have run. NULL if there
+** is no memory (then the original serves). */
+static char **copyargv(int argc, char **argv) {
+  size_t total = 0;
+  char **v, *to;
+  int i;
+  for (i = 0; i < argc; i++) total += strlen(argv[i]) + 1;
+  v = malloc(sizeof(char *) * (size_t)(argc + 1) + total);
+  if (v == NULL) return NULL;
+  to = (char *)(v + argc + 1);
+  for (i = 0; i < argc; i++) {
+    size_t len = strlen(argv[i]) + 1;
+    v[i] = memcpy(to, argv[i], len);
+    to += len;
+  }
+  v[argc] = NULL;
+  return v;
+}
+
+
 int main(int argc, char **argv) {
   int status, result;
+  char **copy = copyargv(argc, argv);
   lua_State *L = luaL_newstate();
+  if (copy) argv = copy;
   if (L == NULL) {
     fprintf(stderr, "%s: cannot create state: not enough memory\n", argv[0]);
     return EXIT_FAILURE;
@@ -295,5 +384,7 @@ int main(int argc, char **argv) {
   interp_report(L, status);
   brood_io_flushall();
   lua_close(L);
+  free(copy);
+  if (init_mode && status == LUA_OK && result) return init_status;
   return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }
