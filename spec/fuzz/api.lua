@@ -76,7 +76,8 @@ function M.harvest_docs(docdir, allowed_programs)
   local seen_i, seen_k, seen_s = {}, {}, {}
   local allowed = {}
   for _, p in ipairs(allowed_programs or {}) do allowed[p] = true end
-  local files = {"process", "signal", "io", "socket", "open3", "task", "brood", "errors"}
+  local files = {"process", "signal", "io", "socket", "open3", "task", "supervisor", "systemd",
+                 "brood", "errors"}
   local found_any = false
   for _, f in ipairs(files) do
     local text = read_file(docdir .. "/" .. f .. ".md")

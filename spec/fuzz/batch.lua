@@ -649,7 +649,12 @@ function M.run(o)
         flags[#flags + 1] = "T"
       end
     end
+    for _, sig in ipairs(judge.SENDS[t.name] or {}) do
+      local s = signum(sig)
+      if s then flags[#flags + 1] = "S" .. s end
+    end
     if t.name == "Process.setrlimit" then flags[#flags + 1] = "L" end
+    if judge.IDENTITY[t.name] then flags[#flags + 1] = "U" end
     if c.hostile then flags[#flags + 1] = "H" end
     local repro = repro_call(t, c.style, c.recv_repro, c.reprs, n)
     if c.in_co then repro = "coroutine.wrap(function() " .. repro .. " end)()" end

@@ -386,6 +386,7 @@ local function run_batch(k)
       for f in (flags or ""):gmatch("[^,]+") do
         if f == "B" then rec.B = true
         elseif f == "L" then b.rlimit = true
+        elseif f == "U" then b.identity = true
         elseif f == "T" then b.exit_trap = true
         elseif f:match("^S%d+$") then b.sent[tonumber(f:sub(2))] = true end
       end
@@ -516,11 +517,15 @@ local function run_batch(k)
       end
       if age > limit then
         b.age = age
-        local why = (cur.B and not cur.busy) and "blocked" or "hang"
-        b.busy = cur.busy or proc_state(pid) == "R"
+        -- a call that may block and is blocked in the kernel now is
+        -- blocked, even if it was running when it was first looked at
+        -- (the collector, the sanitizer's allocator, a busy machine)
+        local running = proc_state(pid) == "R"
+        local why = (cur.B and not (cur.busy and running)) and "blocked" or "hang"
+        b.busy = running
         -- The harness's handler raised again and again, and the call went
         -- on: brood promises that handlers run in every blocking call.
-        if cur.B and not cur.busy and interruptible and cur.interrupts >= 3
+        if cur.B and not running and interruptible and cur.interrupts >= 3
            and not judge.ENDS_BATCH[cur.target]
            and cur.target ~= "Process.kill" and proc_state(pid) ~= "T" then
           why = "uninterruptible"

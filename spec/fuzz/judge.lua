@@ -234,6 +234,8 @@ M.BLOCKING = {
   ["Signal.wait"] = function(a) return long(a[2]) end,
   ["Task.run"] = true,         -- runs what it is given, and every task it starts
   ["Task.timeout"] = true, ["task.Semaphore:with"] = true,
+  ["Process.terminate"] = true,  -- waits up to its grace period, then for the KILL
+  ["Supervisor.init"] = runs_program,
 }
 for _, name in ipairs{"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
                       "pipeline", "pipeline_r", "pipeline_rw", "pipeline_start", "pipeline_w"} do
@@ -257,6 +259,14 @@ M.ENDS_BATCH = {["Process.exit"] = true, ["Process._exit"] = true, ["Process.abo
 -- let through. ("Process.kill" sends; "Signal.trap" can give a signal
 -- back its deadly default, or "EXIT".)
 M.SIGNAL_ARG = {["Process.kill"] = 1, ["Signal.trap"] = 1}
+
+-- Calls that may change the process's user or group ids (flag "U").
+M.IDENTITY = {["Process.setuid"] = true, ["Process.seteuid"] = true, ["Process.setgid"] = true,
+              ["Process.setegid"] = true, ["Process.change_privilege"] = true}
+
+-- Calls that send signals of their own choosing (to a pid the fuzzer
+-- chose, possibly the batch's own group).
+M.SENDS = {["Process.terminate"] = {"TERM", "CONT", "KILL"}}
 
 -- Signals a resource limit raises: setrlimit makes them possible later.
 M.RLIMIT_SIGNALS = {XCPU = true, XFSZ = true, KILL = true, SEGV = true}
@@ -309,6 +319,7 @@ function M.classify_end(b)
   end
   if b.watchdog == "exit" then
     if b.rlimit then return "hang at exit after setrlimit" end  -- LeakSanitizer's, at exit
+    if b.identity then return "hang at exit after an identity change" end  -- LeakSanitizer's
     -- LeakSanitizer's StopTheWorld spinning in sched_yield (brood never
     -- calls it): the sanitizer's own trouble, not brood's
     if b.where and b.where:find("sched_yield", 1, true) then
@@ -342,6 +353,13 @@ function M.classify_end(b)
     if sig == "ABRT" and b.lsan_fatal
        and (b.ended or (cur and M.ENDS_BATCH[cur.target])) then
       return "LeakSanitizer could not run at exit"
+    end
+    -- After a change of user or group ids the process is no longer
+    -- dumpable: LeakSanitizer cannot stop it to look for leaks at exit,
+    -- nor write its report where the harness reads it, and aborts
+    if sig == "ABRT" and b.identity
+       and (b.ended or not cur or M.ENDS_BATCH[cur.target]) then
+      return "LeakSanitizer could not run at exit after an identity change"
     end
     local kind = FAULTS[sig] and "crash" or "killed"
     return "killed by " .. sig, {kind = kind, keypart = "SIG" .. sig,
