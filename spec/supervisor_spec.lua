@@ -138,3 +138,196 @@ describe("brood --init", function()
     assert.is_false(P.subreaper())
   end)
 end)
+
+describe("Supervisor.new", function()
+  U.guard(before_each, after_each)
+  local Supervisor = require "brood.supervisor"
+  local Task = require "brood.task"
+
+  -- Polls cond (in a task) until it returns a value, for at most 10 s.
+  local function waitfor(cond)
+    local deadline = P.clock_gettime("MONOTONIC") + 10
+    while P.clock_gettime("MONOTONIC") < deadline do
+      local v = cond()
+      if v then return v end
+      Task.sleep(0.01)
+    end
+    error("waited 10 s in vain")
+  end
+
+  local function pids(sup)
+    local t = {}
+    for _, s in ipairs(sup:status()) do t[s.name] = s.pid end
+    return t
+  end
+
+  -- Runs the supervisor beside fn(sup, lines); stops it after fn.
+  local function supervise(spec, fn)
+    local lines = {}
+    spec.log = function(l) lines[#lines + 1] = l end
+    spec.backoff = spec.backoff or {initial = 0.01, max = 0.05}
+    local sup = Supervisor.new(spec)
+    return Task.run(function()
+      local runner = Task.spawn(sup.run, sup)
+      local ok, err = pcall(fn, sup, lines)
+      sup:stop()
+      local code = runner:wait()
+      assert(ok, err)
+      return code, lines
+    end)
+  end
+
+  local function sleeper(name, extra)
+    local c = {name = name, command = {"sleep", "30"}}
+    for k, v in pairs(extra or {}) do c[k] = v end
+    return c
+  end
+
+  -- Kills 'victim' once all run; returns the pids before and after the
+  -- restart settled (every child running again).
+  local function kill_and_see(strategy, victim)
+    local before, after
+    supervise({strategy = strategy, children = {sleeper("a"), sleeper("b"), sleeper("c")}},
+      function(sup)
+        before = waitfor(function() local p = pids(sup) return p.a and p.b and p.c and p end)
+        P.kill("KILL", before[victim])
+        after = waitfor(function()
+          local p = pids(sup)
+          return p.a and p.b and p.c and p[victim] ~= before[victim] and p
+        end)
+      end)
+    local changed = {}
+    for _, n in ipairs{"a", "b", "c"} do changed[#changed + 1] = before[n] ~= after[n] end
+    return changed
+  end
+
+  it("one_for_one restarts the child that died, alone", function()
+    assert.are.same({false, true, false}, kill_and_see("one_for_one", "b"))
+  end)
+
+  it("one_for_all restarts every child", function()
+    assert.are.same({true, true, true}, kill_and_see("one_for_all", "b"))
+  end)
+
+  it("rest_for_one restarts the child and those started after it", function()
+    assert.are.same({false, true, true}, kill_and_see("rest_for_one", "b"))
+  end)
+
+  it("permanent, transient and temporary children: who comes back", function()
+    local _, lines = supervise({children = {
+      {name = "perm", fn = function() P.sleep(0.05) P.exit(0) end, restart = "permanent"},
+      {name = "trans_ok", fn = function() P.exit(0) end, restart = "transient"},
+      {name = "trans_bad", fn = function() P._exit(2) end, restart = "transient"},
+      {name = "temp", fn = function() P._exit(3) end, restart = "temporary"},
+    }, intensity = 100}, function(sup)
+      waitfor(function()
+        local s = sup:status()
+        return s[1].restarts >= 2 and s[3].restarts >= 2
+      end)
+      local s = sup:status()
+      assert.are.equal(0, s[2].restarts)
+      assert.are.equal("done", s[2].state)
+      assert.are.equal("exited with status 0", s[2].last)
+      assert.are.equal(0, s[4].restarts)
+      assert.are.equal("exited with status 3", s[4].last)
+    end)
+    assert.is_truthy(table.concat(lines, "\n"):find("trans_bad exited with status 2", 1, true))
+  end)
+
+  it("gives up past the restart intensity, backing off twice as long each time", function()
+    local lines = {}
+    local sup = Supervisor.new{
+      log = function(l) lines[#lines + 1] = l end,
+      intensity = 3, period = 30, backoff = {initial = 0.05, max = 1},
+      children = {sleeper("steady"), {name = "crashy", fn = function() P._exit(1) end}},
+    }
+    local t0 = P.clock_gettime("MONOTONIC")
+    local ok, err = pcall(sup.run, sup)
+    local dt = P.clock_gettime("MONOTONIC") - t0
+    assert.is_false(ok)
+    assert.matches("restart intensity reached: more than 3 restarts in 30 s " ..
+                   "%(last: crashy exited with status 1%)", err)
+    local log = table.concat(lines, "\n")
+    for _, d in ipairs{"0.05", "0.1", "0.2"} do
+      assert.is_truthy(log:find("restarting crashy in " .. d .. " s", 1, true), log)
+    end
+    assert.is_truthy(log:find("steady stopped (killed by signal TERM)", 1, true), log)
+    assert.is_true(dt >= 0.35, dt)  -- 0.05 + 0.1 + 0.2 waited
+    -- a command that cannot run counts as a crash, the same way
+    sup = Supervisor.new{log = function() end, intensity = 1, backoff = {initial = 0.01},
+                         children = {{name = "nope", command = {"/nonexistent/program"}}}}
+    ok, err = pcall(sup.run, sup)
+    assert.is_false(ok)
+    assert.matches("nope could not start", err)
+  end)
+
+  it("starts in order, stops in reverse order, KILLs what ignores TERM past shutdown", function()
+    local _, lines = supervise({children = {
+      sleeper("first"),
+      {name = "stubborn", shutdown = 0.3, options = {out = "/dev/null"},
+       command = {"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"}},
+      sleeper("last"),
+    }}, function(sup)
+      waitfor(function() local p = pids(sup) return p.first and p.stubborn and p.last end)
+      Task.sleep(0.1)  -- the shell has set its trap
+    end)
+    local order = {}
+    for _, l in ipairs(lines) do
+      local what, name = l:match("^(%a+) .-"), l:match("^(%S+) ")
+      if l:find(" started ") then order[#order + 1] = "start " .. name end
+      if l:find(" stopped ") then order[#order + 1] = "stop " .. name end
+      if l:find("did not stop", 1, true) then order[#order + 1] = "KILL " .. name end
+      assert(what)
+    end
+    assert.are.same({"start first", "start stubborn", "start last", "stop last",
+                     "KILL stubborn", "stop stubborn", "stop first"}, order)
+  end)
+
+  it("TERM to the process stops everything gracefully; HUP restarts every child", function()
+    local r = U.sh(U.quote(U.BROOD) .. " -", {stdin = [[
+      local P = require "brood.process"
+      local Supervisor = require "brood.supervisor"
+      local Task = require "brood.task"
+      local starts = 0
+      local sup = Supervisor.new{
+        log = function(l) if l:find(" started ") then starts = starts + 1 end end,
+        children = {{name = "a", command = {"sleep", "30"}},
+                    {name = "b", command = {"sleep", "30"}}},
+      }
+      local code = Task.run(function()
+        local runner = Task.spawn(sup.run, sup)
+        while starts < 2 do Task.sleep(0.01) end
+        P.kill("HUP", P.pid())
+        while starts < 4 do Task.sleep(0.01) end
+        P.kill("TERM", P.pid())
+        return runner:wait()
+      end)
+      print("starts", starts, "exit code", code)
+    ]], limit = 30})
+    assert.are.equal("", r.err)
+    assert.are.equal("starts\t4\texit code\t0\n", r.out)
+  end)
+
+  it("checks the spec before anything starts, naming the child and the field", function()
+    local function err(spec)
+      local ok, e = pcall(Supervisor.new, spec)
+      assert.is_false(ok)
+      return e
+    end
+    assert.matches("child 'web': unknown key 'comand'",
+                   err{children = {{name = "web", comand = {"x"}}}})
+    assert.matches("child 'web': a second child of that name",
+                   err{children = {sleeper("web"), sleeper("web")}})
+    assert.matches("child 2: 'name' is missing", err{children = {sleeper("a"), {command = {"x"}}}})
+    assert.matches("child 'a': give either 'command'", err{children = {{name = "a"}}})
+    assert.matches("child 'a': unknown restart 'always'",
+                   err{children = {sleeper("a", {restart = "always"})}})
+    assert.matches("child 'a': 'shutdown' must be a number >= 0",
+                   err{children = {sleeper("a", {shutdown = -1})}})
+    assert.matches("unknown strategy 'all_for_one'",
+                   err{strategy = "all_for_one", children = {sleeper("a")}})
+    assert.matches("unknown key 'childs'", err{childs = {}})
+    assert.matches("at least one child", err{children = {}})
+    assert.has_error(function() Supervisor.new() end)
+  end)
+end)

@@ -29,9 +29,8 @@ local function forwarded()
   return list
 end
 
-local function argerror(n, msg)
-  error(("bad argument #%d to 'init' (%s)"):format(n, msg), 3)
-end
+local run = require "brood._run"
+local function argerror(n, msg) run.argerror("init", n, msg) end
 
 --- Supervisor.init(argv[, options]) -> the exit code to end with.
 -- Runs the command (a list: program and arguments) in a process group
@@ -75,5 +74,314 @@ function M.init(argv, opts)
   if status.exitstatus then return status.exitstatus end
   return 128 + status.termsig
 end
+
+-- {{{ Supervisor.new: an Erlang/OTP-style supervisor
+
+local Task = require "brood.task"
+
+local Sup = {}
+Sup.__index = Sup
+Sup.__name = "brood.Supervisor"
+
+local STRATEGIES = {one_for_one = true, one_for_all = true, rest_for_one = true}
+local RESTARTS = {permanent = true, transient = true, temporary = true}
+local TOP_KEYS = {children = "table", strategy = "string", intensity = "number",
+                  period = "number", backoff = "table", log = "function"}
+local CHILD_KEYS = {name = "string", command = "table", fn = "function", restart = "string",
+                    shutdown = "number", options = "table"}
+
+local function now() return Process.clock_gettime("MONOTONIC") end
+
+local function specerror(what, msg)
+  run.argerror("new", 1, what .. ": " .. msg)
+end
+
+local function checktype(what, key, v, want)
+  if want == "number" then
+    if type(v) ~= "number" or v ~= v or v < 0 then
+      specerror(what, ("'%s' must be a number >= 0"):format(key))
+    end
+  elseif type(v) ~= want then
+    specerror(what, ("'%s' must be a %s, not %s"):format(key, want, type(v)))
+  end
+end
+
+-- "exited with status 1", "killed by signal TERM", "could not start: ..."
+local function words(st)
+  if type(st) == "string" then return "could not start: " .. st end
+  if st.exitstatus then return "exited with status " .. st.exitstatus end
+  if st.termsig then
+    return "killed by signal " .. (Signal.signame(st.termsig) or st.termsig) ..
+           (st.coredump and " (core dumped)" or "")
+  end
+  return tostring(st)
+end
+
+--- Supervisor.new(spec) -> a supervisor, its spec checked before anything
+-- starts: spec.children (a list, started in order; each {name =,
+-- command = {spawn's arguments...} or fn = function, restart =
+-- "permanent" (default) / "transient" / "temporary", shutdown = seconds
+-- between TERM and KILL (default 5), options = spawn options}),
+-- spec.strategy ("one_for_one" (default), "one_for_all",
+-- "rest_for_one"), spec.intensity and spec.period (more than intensity
+-- restarts within period seconds: stop everything and fail; default 3
+-- in 5), spec.backoff ({initial = 0.1, max = 10}: seconds before a
+-- restart, doubling for a child that keeps crashing), spec.log (a
+-- function given each event as a line; default: stderr).
+function M.new(spec)
+  if type(spec) ~= "table" then run.argerror("new", 1, "table expected") end
+  for k, v in pairs(spec) do
+    if not TOP_KEYS[k] then
+      specerror("the supervisor", ("unknown key '%s'"):format(tostring(k)))
+    end
+    checktype("the supervisor", k, v, TOP_KEYS[k])
+  end
+  if spec.strategy and not STRATEGIES[spec.strategy] then
+    specerror("the supervisor", ("unknown strategy '%s'"):format(spec.strategy))
+  end
+  local children, names = {}, {}
+  for i, c in ipairs(spec.children or {}) do
+    local what = ("child %d"):format(i)
+    if type(c) ~= "table" then specerror(what, "a table expected") end
+    if type(c.name) == "string" then what = ("child '%s'"):format(c.name) end
+    for k, v in pairs(c) do
+      if not CHILD_KEYS[k] then specerror(what, ("unknown key '%s'"):format(tostring(k))) end
+      checktype(what, k, v, CHILD_KEYS[k])
+    end
+    if not c.name then specerror(what, "'name' is missing") end
+    if names[c.name] then specerror(what, "a second child of that name") end
+    names[c.name] = true
+    if (c.command == nil) == (c.fn == nil) then
+      specerror(what, "give either 'command' (a list) or 'fn' (a function)")
+    end
+    if c.command and type(c.command[1]) ~= "string" then
+      specerror(what, "'command' must start with the program, a string")
+    end
+    if c.restart and not RESTARTS[c.restart] then
+      specerror(what, ("unknown restart '%s'"):format(c.restart))
+    end
+    children[i] = {name = c.name, command = c.command, fn = c.fn,
+                   restart = c.restart or "permanent", shutdown = c.shutdown or 5,
+                   options = c.options or {}, index = i, restarts = 0, crashes = 0,
+                   state = "stopped"}
+  end
+  if #children == 0 then specerror("the supervisor", "'children' must list at least one child") end
+  local backoff = spec.backoff or {}
+  return setmetatable({
+    children = children, strategy = spec.strategy or "one_for_one",
+    intensity = spec.intensity or 3, period = spec.period or 5,
+    initial = backoff.initial or 0.1, max = backoff.max or 10,
+    log = spec.log or function(line) io.stderr:write("supervisor: ", line, "\n") end,
+    history = {}, stopping = false,
+  }, Sup)
+end
+
+-- Starts child c (one run of it); its watcher reports the exit.
+function Sup:start(c)
+  local ok, pid = pcall(function()
+    if c.command then
+      local argv = {table.unpack(c.command)}
+      local opts = {}
+      for k, v in pairs(c.options) do opts[k] = v end
+      if opts.pgroup == nil and not opts.setsid then opts.pgroup = true end
+      argv[#argv + 1] = opts
+      return Process.spawn(table.unpack(argv))
+    end
+    return Process.fork(function()
+      Process.setpgid(0, 0)
+      c.fn(c.name)
+    end, {traps = "default", pdeathsig = "TERM"})
+  end)
+  local r = {child = c, started = now()}
+  c.run = r
+  if not ok then
+    r.status = type(pid) == "table" and tostring(pid.message or pid) or tostring(pid)
+    self.log(("%s %s"):format(c.name, words(r.status)))
+    self.events:push({run = r})
+    return
+  end
+  r.pid = pid
+  r.exited = Task.queue(1)
+  c.state = "running"
+  self.log(("%s started (pid %d)"):format(c.name, pid))
+  Task.spawn(function()
+    local _, st = Process.wait2(pid)
+    r.status = st
+    r.exited:push(st)
+    self.events:push({run = r})
+  end)
+end
+
+-- Stops the current run of c: TERM to its group, shutdown seconds, KILL.
+function Sup:stopchild(c)
+  local r = c.run
+  if not r or not r.pid or r.status then
+    c.state = "stopped"
+    return
+  end
+  r.stopped = true
+  c.state = "stopping"
+  pcall(Process.kill, "TERM", -r.pid)
+  pcall(Process.kill, "CONT", -r.pid)
+  local ok = pcall(r.exited.pop, r.exited, c.shutdown)
+  if not ok then
+    self.log(("%s did not stop in %g s: KILL"):format(c.name, c.shutdown))
+    pcall(Process.kill, "KILL", -r.pid)
+    r.exited:pop()
+  end
+  pcall(Process.kill, "KILL", -r.pid)  -- what the group left behind
+  c.state = "stopped"
+  self.log(("%s stopped (%s)"):format(c.name, words(r.status)))
+end
+
+-- Whether this exit calls for a restart, by the child's restart type.
+local function wants_restart(c, st)
+  if c.restart == "temporary" then return false end
+  if c.restart == "permanent" then return true end
+  return type(st) == "string" or st.exitstatus ~= 0  -- transient: only abnormal ends
+end
+
+function Sup:restart_intensity()
+  local t = now()
+  local list = self.history
+  list[#list + 1] = t
+  while list[1] and list[1] < t - self.period do table.remove(list, 1) end
+  return #list > self.intensity
+end
+
+-- The children a restart of c takes with it, in start order.
+function Sup:affected(c)
+  if self.strategy == "one_for_one" then return {c} end
+  local from = self.strategy == "one_for_all" and 1 or c.index
+  local list = {}
+  for i = from, #self.children do list[#list + 1] = self.children[i] end
+  return list
+end
+
+function Sup:stopall(list)
+  for i = #list, 1, -1 do self:stopchild(list[i]) end
+end
+
+function Sup:exited(r)
+  local c = r.child
+  if r.stopped or c.run ~= r or self.stopping then return end
+  c.state = "exited"
+  local st = r.status
+  self.log(("%s %s"):format(c.name, words(st)))
+  if not wants_restart(c, st) then
+    c.state = "done"
+    return
+  end
+  if self:restart_intensity() then
+    self.failure = ("restart intensity reached: more than %d restarts in %g s (last: %s %s)")
+      :format(self.intensity, self.period, c.name, words(st))
+    return
+  end
+  -- a child that ran long enough is not crashing: its backoff starts over
+  if now() - r.started > self.period then c.crashes = 0 end
+  c.crashes = c.crashes + 1
+  local delay = math.min(self.max, self.initial * 2 ^ (c.crashes - 1))
+  local list = self:affected(c)
+  local others = {}
+  for _, o in ipairs(list) do if o ~= c then others[#others + 1] = o end end
+  self:stopall(others)
+  for _, o in ipairs(list) do o.state = "backoff" end
+  self.log(("restarting %s in %g s"):format(#list == 1 and c.name or
+    (#list .. " children from " .. list[1].name), delay))
+  local generation = {}
+  for _, o in ipairs(list) do o.pending = generation end  -- a later restart replaces it
+  Task.spawn(function()
+    Task.sleep(delay)
+    self.events:push({start = list, generation = generation})
+  end)
+end
+
+--- sup:run() -> 0 once stopped (sup:stop(), or TERM or INT to this
+-- process); raises when the restart intensity is reached, after
+-- stopping every child. HUP restarts every child. Runs its own
+-- Task.run, or inside the calling task.
+function Sup:run()
+  if getmetatable(self) ~= Sup then run.argerror("run", 1, "a supervisor expected") end
+  if self.running then error("run: this supervisor is already running", 2) end
+  self.running = true
+  local function body()
+    -- however this ends (an error, a cancellation), no child outlives it
+    local _ <close> = setmetatable({}, {__close = function(_, err)
+      if err == nil then return end
+      for _, c in ipairs(self.children) do
+        local r = c.run
+        if r and r.pid and not r.status then
+          pcall(Process.kill, "KILL", -r.pid)
+          pcall(Process.wait, r.pid)
+        end
+      end
+    end})
+    self.events = Task.queue()
+    local signals = Task.spawn(function()
+      while true do
+        local sig = Signal.wait({"TERM", "INT", "HUP"})
+        self.events:push({signal = sig})
+      end
+    end)
+    for _, c in ipairs(self.children) do self:start(c) end
+    while not self.failure do
+      local e = self.events:pop()
+      if e == nil or e.stop then break end
+      if e.signal == "HUP" then
+        self.log("HUP: restarting every child")
+        self:stopall(self.children)
+        for _, c in ipairs(self.children) do
+          c.pending = nil
+          self:start(c)
+        end
+      elseif e.signal then
+        self.log(e.signal .. ": stopping")
+        break
+      elseif e.run then
+        self:exited(e.run)
+      elseif e.start then
+        for _, c in ipairs(e.start) do
+          if c.pending == e.generation then
+            c.pending = nil
+            c.restarts = c.restarts + 1
+            self:start(c)
+          end
+        end
+      end
+    end
+    self.stopping = true
+    self:stopall(self.children)
+    signals:cancel()
+    return 0
+  end
+  local ok, code
+  if Task.current() then ok, code = pcall(body) else ok, code = pcall(Task.run, body) end
+  self.running = false
+  if not ok then error(code, 0) end
+  if self.failure then error(self.failure, 2) end
+  return code
+end
+
+--- sup:stop() -- from a task beside run, or a trap handler: stops every
+-- child, last first, and makes run return.
+function Sup:stop()
+  if getmetatable(self) ~= Sup then run.argerror("stop", 1, "a supervisor expected") end
+  if self.events then self.events:push({stop = true}) end
+end
+
+--- sup:status() -> a list, in start order, of {name =, state =, pid =,
+-- restarts =, last = the last exit in words}.
+function Sup:status()
+  if getmetatable(self) ~= Sup then run.argerror("status", 1, "a supervisor expected") end
+  local list = {}
+  for i, c in ipairs(self.children) do
+    local r = c.run
+    list[i] = {name = c.name, state = c.state, pid = r and not r.status and r.pid or nil,
+               restarts = c.restarts, last = r and r.status and words(r.status) or nil}
+  end
+  return list
+end
+
+-- }}}
 
 return M

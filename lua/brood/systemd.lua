@@ -11,9 +11,8 @@ local M = {}
 
 local LISTEN_FDS_START = 3
 
-local function argerror(fname, n, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3)
-end
+-- "bad argument" at the user's line, past this module's own frames
+local argerror = require("brood._run").argerror
 
 -- "KEY=value\n..." from a string, or from a table (keys sorted, values
 -- turned to strings; a newline inside a value is refused).
@@ -46,6 +45,21 @@ local function message(fname, state)
   return table.concat(lines, "\n")
 end
 
+-- Sends state for the function the user called (fname).
+local function send(fname, state, unset)
+  local msg = message(fname, state)
+  local path = Process.env.NOTIFY_SOCKET
+  if unset then Process.env.NOTIFY_SOCKET = nil end
+  if path == nil or path == "" then return false end
+  if not (path:sub(1, 1) == "/" or path:sub(1, 1) == "@") then
+    error(require("brood._core").error{errno = "EINVAL", code = 22, syscall = "sd_notify",
+      subject = path, message = "NOTIFY_SOCKET must be a path or an @abstract name"}, 3)
+  end
+  local sock <close> = Socket.unix_dgram()
+  sock:send(msg, 0, path)
+  return true
+end
+
 --- systemd.notify(state[, unset]) -> true if sent; false when there is
 -- no $NOTIFY_SOCKET (not started by systemd: nothing to do, as
 -- sd_notify). state: "READY=1\nSTATUS=up" or {READY = 1, STATUS = "up"}.
@@ -53,31 +67,30 @@ end
 -- children do not inherit it. A path or "@abstract" name; anything else
 -- raises EINVAL.
 function M.notify(state, unset)
-  local msg = message("notify", state)
-  local path = Process.env.NOTIFY_SOCKET
-  if unset then Process.env.NOTIFY_SOCKET = nil end
-  if path == nil or path == "" then return false end
-  if not (path:sub(1, 1) == "/" or path:sub(1, 1) == "@") then
-    error(require("brood._core").error{errno = "EINVAL", code = 22, syscall = "sd_notify",
-      subject = path, message = "NOTIFY_SOCKET must be a path or an @abstract name"}, 2)
-  end
-  local sock <close> = Socket.unix_dgram()
-  sock:send(msg, 0, path)
-  return true
+  return send("notify", state, unset)
+end
+
+local function optstring(fname, v)
+  if v ~= nil and type(v) ~= "string" then argerror(fname, 1, "string expected") end
+  return v
 end
 
 --- Shorthands for the usual states.
 function M.ready(status)
-  return M.notify(status and {READY = 1, STATUS = status} or {READY = 1})
+  status = optstring("ready", status)
+  return send("ready", status and {READY = 1, STATUS = status} or {READY = 1})
 end
 function M.reloading()
   -- systemd 253 and later also want the time, to match the reload up
   local usec = math.floor(Process.clock_gettime("MONOTONIC") * 1e6)
-  return M.notify({RELOADING = 1, MONOTONIC_USEC = usec})
+  return send("reloading", {RELOADING = 1, MONOTONIC_USEC = usec})
 end
-function M.stopping() return M.notify({STOPPING = 1}) end
-function M.status(text) return M.notify({STATUS = text}) end
-function M.watchdog() return M.notify({WATCHDOG = 1}) end
+function M.stopping() return send("stopping", {STOPPING = 1}) end
+function M.status(text)
+  if type(text) ~= "string" then argerror("status", 1, "string expected") end
+  return send("status", {STATUS = text})
+end
+function M.watchdog() return send("watchdog", {WATCHDOG = 1}) end
 
 --- systemd.watchdog_interval([unset]) -> seconds, or nil: how often the
 -- service manager wants WATCHDOG=1 ($WATCHDOG_USEC; nil when it is not

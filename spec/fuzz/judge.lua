@@ -236,6 +236,7 @@ M.BLOCKING = {
   ["Task.timeout"] = true, ["task.Semaphore:with"] = true,
   ["Process.terminate"] = true,  -- waits up to its grace period, then for the KILL
   ["Supervisor.init"] = runs_program,
+  ["Supervisor:run"] = true,     -- supervises until stopped or failed
 }
 for _, name in ipairs{"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
                       "pipeline", "pipeline_r", "pipeline_rw", "pipeline_start", "pipeline_w"} do
