@@ -452,9 +452,15 @@ static int forward(lua_State *L, const char *fn) {
 ** after grace seconds; reaps (brood/_run.lua). */
 static int process_terminate(lua_State *L) {
   pid_t who = brood_checkpid(L, 1);
+  double grace;
   luaL_argcheck(L, who != 0 && who != -1, 1, "a child's pid or a negated process group id expected");
-  brood_opttimeout(L, 2);
+  grace = brood_opttimeout(L, 2);
   brood_checknargs(L, 2);
+  /* the Lua side gets the checked values, not strings that looked like them */
+  lua_settop(L, 0);
+  lua_pushinteger(L, who);
+  if (grace < 0) lua_pushnil(L);
+  else lua_pushnumber(L, grace);
   return forward(L, "terminate");
 }
 

@@ -40,14 +40,33 @@ local function argerror(n, msg) run.argerror("init", n, msg) end
 -- and returns once the command has ended: its exit status, or 128 + the
 -- signal that killed it, as a shell reports it. options.group = true
 -- sends the signals to the command's whole process group instead.
-function M.init(argv, opts)
-  if type(argv) ~= "table" or type(argv[1]) ~= "string" then
-    argerror(1, "a command expected: {program, args...}")
+-- A copy of the list at arg (raw reads: no metamethod runs), every
+-- element a string; what is wrong raises for function fname.
+local function strings(fname, arg, list, what)
+  if type(list) ~= "table" or rawlen(list) == 0 then
+    run.argerror(fname, arg, what .. " expected: {program, args...}")
   end
+  local n = rawlen(list)
+  if n > 65536 then run.argerror(fname, arg, "too many arguments") end
+  local copy = {}
+  for i = 1, n do
+    local v = rawget(list, i)
+    if type(v) ~= "string" then
+      run.argerror(fname, arg, ("element %d of %s must be a string"):format(i, what))
+    end
+    copy[i] = v
+  end
+  return copy
+end
+
+function M.init(argv, opts, ...)
+  local cmd = strings("init", 1, argv, "a command")
+  if select("#", ...) > 0 then argerror(3, "no value expected") end
   if opts ~= nil and type(opts) ~= "table" then argerror(2, "options table expected") end
-  opts = opts or {}
-  for k in pairs(opts) do
+  local group = false
+  for k, v in next, opts or {} do
     if k ~= "group" then argerror(2, ("unknown option '%s'"):format(tostring(k))) end
+    group = v and true or false
   end
   if Process.pid() ~= 1 then Process.subreaper(true) end
   local signals = forwarded()
@@ -55,10 +74,9 @@ function M.init(argv, opts)
   -- from here on every one of them is queued for Signal.wait, so none
   -- that comes while the command starts is lost
   Signal.wait(signals, 0)
-  local cmd = {table.unpack(argv)}
   cmd[#cmd + 1] = {foreground = true}
   local child = Process.spawn(table.unpack(cmd))
-  local target = opts.group and -child or child
+  local target = group and -child or child
   local status
   while true do
     -- reap whatever has ended: the command, and orphans adopted
@@ -130,7 +148,7 @@ end
 -- function given each event as a line; default: stderr).
 function M.new(spec)
   if type(spec) ~= "table" then run.argerror("new", 1, "table expected") end
-  for k, v in pairs(spec) do
+  for k, v in next, spec do
     if not TOP_KEYS[k] then
       specerror("the supervisor", ("unknown key '%s'"):format(tostring(k)))
     end
@@ -140,11 +158,13 @@ function M.new(spec)
     specerror("the supervisor", ("unknown strategy '%s'"):format(spec.strategy))
   end
   local children, names = {}, {}
-  for i, c in ipairs(spec.children or {}) do
+  local list = rawget(spec, "children") or {}
+  for i = 1, math.min(rawlen(list), 100000) do
+    local c = rawget(list, i)
     local what = ("child %d"):format(i)
     if type(c) ~= "table" then specerror(what, "a table expected") end
-    if type(c.name) == "string" then what = ("child '%s'"):format(c.name) end
-    for k, v in pairs(c) do
+    if type(rawget(c, "name")) == "string" then what = ("child '%s'"):format(c.name) end
+    for k, v in next, c do
       if not CHILD_KEYS[k] then specerror(what, ("unknown key '%s'"):format(tostring(k))) end
       checktype(what, k, v, CHILD_KEYS[k])
     end
@@ -154,8 +174,18 @@ function M.new(spec)
     if (c.command == nil) == (c.fn == nil) then
       specerror(what, "give either 'command' (a list) or 'fn' (a function)")
     end
-    if c.command and type(c.command[1]) ~= "string" then
-      specerror(what, "'command' must start with the program, a string")
+    if c.command then
+      -- spawn's forms: strings, the first of which may be an environment
+      -- table or a {program, argv0} pair
+      local n = rawlen(c.command)
+      if n == 0 then specerror(what, "'command' is empty") end
+      for j = 1, n do
+        local v = rawget(c.command, j)
+        if type(v) ~= "string" and not (j == 1 and type(v) == "table" and n > 1) and
+           not (j == 1 and type(v) == "table" and type(rawget(v, 1)) == "string") then
+          specerror(what, ("element %d of 'command' must be a string"):format(j))
+        end
+      end
     end
     if c.restart and not RESTARTS[c.restart] then
       specerror(what, ("unknown restart '%s'"):format(c.restart))
@@ -167,6 +197,12 @@ function M.new(spec)
   end
   if #children == 0 then specerror("the supervisor", "'children' must list at least one child") end
   local backoff = spec.backoff or {}
+  for k, v in next, backoff do
+    if k ~= "initial" and k ~= "max" then
+      specerror("the supervisor", ("unknown key '%s' in 'backoff'"):format(tostring(k)))
+    end
+    checktype("the supervisor", "backoff." .. k, v, "number")
+  end
   return setmetatable({
     children = children, strategy = spec.strategy or "one_for_one",
     intensity = spec.intensity or 3, period = spec.period or 5,
