@@ -556,6 +556,20 @@ describe("Process.fork", function()
     assert(ok, err)
   end)
 
+  it("traps = 'default' also ends the parent's Signal.wait watches in the child", function()
+    local S = require "brood.signal"
+    S.wait("USR2", 0)  -- from here on USR2 is caught and queued for Signal.wait
+    local ok, err = pcall(function()
+      local _, st = P.wait2(P.fork(function()
+        P.kill("USR2", P.pid())
+        P._exit(5)
+      end, {traps = "default"}))
+      assert.are.equal(SIG.USR2, st.termsig)
+    end)
+    S.trap("USR2", "SYSTEM_DEFAULT")
+    assert(ok, err)
+  end)
+
   it("pdeathsig: the child gets the signal when its parent dies", function()
     local IO = require "brood.io"
     -- we adopt the orphan (subreaper), so we can see how it ended

@@ -308,6 +308,47 @@ describe("Supervisor.new", function()
     assert.are.equal("starts\t4\texit code\t0\n", r.out)
   end)
 
+  it("output = 'prefixed': every line of every child, its name in front, aligned", function()
+    local r = U.sh(U.quote(U.BROOD) .. " -", {stdin = [[
+      local Supervisor = require "brood.supervisor"
+      local Task = require "brood.task"
+      local P = require "brood.process"
+      local sup = Supervisor.new{output = "prefixed", log = function() end, children = {
+        {name = "a", command = {"sh", "-c", "echo one; echo two >&2; printf three; exec sleep 30"}},
+        {name = "longer", fn = function() print("from Lua") io.stdout:flush() P.sleep(30) end},
+      }}
+      Task.run(function()
+        local runner = Task.spawn(sup.run, sup)
+        Task.sleep(0.5)
+        sup:stop()
+        runner:wait()
+      end)
+    ]], limit = 30})
+    assert.are.equal("", r.err)
+    local lines = {}
+    for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    table.sort(lines)
+    assert.are.same({"a      | one", "a      | three", "a      | two", "longer | from Lua"}, lines)
+  end)
+
+  it("ready = {fd = n}: the next child starts once this one says it is ready", function()
+    local _, lines = supervise({children = {
+      {name = "db", command = {"sh", "-c", "sleep 0.3; echo up >&3; exec sleep 30"},
+       ready = {fd = 3}},
+      {name = "web", fn = function(_, ready) ready() P.sleep(30) end, ready = {fd = 3}},
+      {name = "mute", command = {"sleep", "30"}, ready = {fd = 3, timeout = 0.2}},
+      sleeper("last"),
+    }}, function(sup)
+      waitfor(function() return pids(sup).last end)
+    end)
+    local events = {}
+    for _, l in ipairs(lines) do
+      if not l:find(" stopped ") then events[#events + 1] = (l:gsub(" %(pid %d+%)", "")) end
+    end
+    assert.are.same({"db started", "db is ready", "web started", "web is ready", "mute started",
+                     "mute did not say it was ready in 0.2 s", "last started"}, events)
+  end)
+
   it("checks the spec before anything starts, naming the child and the field", function()
     local function err(spec)
       local ok, e = pcall(Supervisor.new, spec)
@@ -328,6 +369,9 @@ describe("Supervisor.new", function()
                    err{strategy = "all_for_one", children = {sleeper("a")}})
     assert.matches("unknown key 'childs'", err{childs = {}})
     assert.matches("at least one child", err{children = {}})
+    assert.matches("child 'a': 'ready' must be {fd = ",
+                   err{children = {sleeper("a", {ready = {fd = 1}})}})
+    assert.matches("unknown output 'pretty'", err{output = "pretty", children = {sleeper("a")}})
     assert.has_error(function() Supervisor.new() end)
   end)
 end)

@@ -303,9 +303,17 @@ static void checkforkopts(lua_State *L, int arg, ForkOpts *o) {
 
 
 /* In the child: every trap back to the system's default, the EXIT trap
-** removed (traps = "default"). */
+** removed, Signal.wait's watches ended (traps = "default"). */
 static int default_traps(lua_State *L) {
   int s;
+  /* signals caught only for Signal.wait (no trap): the kernel's action
+  ** again, the watch ended -- or a TERM would wait for a Signal.wait
+  ** the child never makes */
+  for (s = 1; s < NSIG; s++)
+    if (brood_sig_action(s) == BROOD_SIGACT_WATCH && !brood_sig_trapkind(s)) {
+      signal(s, SIG_DFL);
+      brood_sig_setaction(s, BROOD_SIGACT_NONE);
+    }
   brood_require(L, "brood.signal");
   lua_getfield(L, -1, "trap");
   for (s = 0; s < NSIG; s++) {

@@ -104,9 +104,9 @@ Sup.__name = "brood.Supervisor"
 local STRATEGIES = {one_for_one = true, one_for_all = true, rest_for_one = true}
 local RESTARTS = {permanent = true, transient = true, temporary = true}
 local TOP_KEYS = {children = "table", strategy = "string", intensity = "number",
-                  period = "number", backoff = "table", log = "function"}
+                  period = "number", backoff = "table", log = "function", output = "string"}
 local CHILD_KEYS = {name = "string", command = "table", fn = "function", restart = "string",
-                    shutdown = "number", options = "table"}
+                    shutdown = "number", options = "table", ready = "table"}
 
 local function now() return Process.clock_gettime("MONOTONIC") end
 
@@ -187,15 +187,30 @@ function M.new(spec)
         end
       end
     end
+    if c.ready then
+      local fd = rawget(c.ready, "fd")
+      if math.type(fd) ~= "integer" or fd < 3 or fd > 1023 then
+        specerror(what, "'ready' must be {fd = a descriptor number from 3 on[, timeout = s]}")
+      end
+      local t = rawget(c.ready, "timeout")
+      if t ~= nil then checktype(what, "ready.timeout", t, "number") end
+    end
     if c.restart and not RESTARTS[c.restart] then
       specerror(what, ("unknown restart '%s'"):format(c.restart))
     end
     children[i] = {name = c.name, command = c.command, fn = c.fn,
                    restart = c.restart or "permanent", shutdown = c.shutdown or 5,
                    options = c.options or {}, index = i, restarts = 0, crashes = 0,
-                   state = "stopped"}
+                   state = "stopped",
+                   ready = c.ready and {fd = c.ready.fd, timeout = c.ready.timeout}}
   end
   if #children == 0 then specerror("the supervisor", "'children' must list at least one child") end
+  if spec.output and spec.output ~= "prefixed" and spec.output ~= "inherit" then
+    specerror("the supervisor",
+              ("unknown output '%s' (\"prefixed\" or \"inherit\")"):format(spec.output))
+  end
+  local width = 0
+  for _, c in ipairs(children) do width = math.max(width, #c.name) end
   local backoff = spec.backoff or {}
   for k, v in next, backoff do
     if k ~= "initial" and k ~= "max" then
@@ -208,29 +223,71 @@ function M.new(spec)
     intensity = spec.intensity or 3, period = spec.period or 5,
     initial = backoff.initial or 0.1, max = backoff.max or 10,
     log = spec.log or function(line) io.stderr:write("supervisor: ", line, "\n") end,
-    history = {}, stopping = false,
+    history = {}, stopping = false, readers = {},
+    prefixed = spec.output == "prefixed", width = width,
+    colour = spec.output == "prefixed" and require("brood.io").stdout:isatty(),
   }, Sup)
 end
 
--- Starts child c (one run of it); its watcher reports the exit.
+local COLOURS = {36, 33, 32, 35, 34, 31}  -- cyan, yellow, green, magenta, blue, red
+
+-- One line of a child's output, with its name in front (aligned, and
+-- coloured when our stdout is a terminal).
+function Sup:emit(c, line)
+  local IO = require "brood.io"
+  if line:sub(-1) ~= "\n" then line = line .. "\n" end
+  local name = c.name .. (" "):rep(self.width - #c.name)
+  if self.colour then
+    name = ("\27[%dm%s |\27[0m "):format(COLOURS[(c.index - 1) % #COLOURS + 1], name)
+  else
+    name = name .. " | "
+  end
+  IO.stdout:write(name, line)
+end
+
+-- Starts child c (one run of it); its watcher reports the exit. With
+-- c.ready, waits until the child says it is ready (or ends, or the time
+-- runs out) before returning.
 function Sup:start(c)
+  local IO = require "brood.io"
+  local out_r, out_w, ready_r, ready_w
   local ok, pid = pcall(function()
+    if self.prefixed then out_r, out_w = IO.pipe() end
+    if c.ready then ready_r, ready_w = IO.pipe() end
     if c.command then
       local argv = {table.unpack(c.command)}
       local opts = {}
       for k, v in pairs(c.options) do opts[k] = v end
       if opts.pgroup == nil and not opts.setsid then opts.pgroup = true end
+      if out_w then opts.out, opts.err = out_w, out_w end
+      if ready_w then opts[c.ready.fd] = ready_w end
       argv[#argv + 1] = opts
       return Process.spawn(table.unpack(argv))
     end
     return Process.fork(function()
       Process.setpgid(0, 0)
-      c.fn(c.name)
+      if out_w then
+        out_r:close()
+        IO.stdout:reopen(out_w)
+        IO.stderr:reopen(out_w)
+        out_w:close()
+      end
+      if ready_r then ready_r:close() end
+      c.fn(c.name, function()
+        if ready_w and not ready_w:closed() then
+          ready_w:write("ready\n")
+          ready_w:close()
+        end
+      end)
     end, {traps = "default", pdeathsig = "TERM"})
   end)
+  if out_w then out_w:close() end
+  if ready_w then ready_w:close() end
   local r = {child = c, started = now()}
   c.run = r
   if not ok then
+    if out_r then out_r:close() end
+    if ready_r then ready_r:close() end
     r.status = type(pid) == "table" and tostring(pid.message or pid) or tostring(pid)
     self.log(("%s %s"):format(c.name, words(r.status)))
     self.events:push({run = r})
@@ -240,12 +297,36 @@ function Sup:start(c)
   r.exited = Task.queue(1)
   c.state = "running"
   self.log(("%s started (pid %d)"):format(c.name, pid))
+  if out_r then
+    local live = {}
+    for _, t in ipairs(self.readers) do
+      if t:status() == "running" or t:status() == "suspended" then live[#live + 1] = t end
+    end
+    self.readers = live
+    self.readers[#self.readers + 1] = Task.spawn(function()
+      local rd <close> = out_r
+      for line in rd:lines("L") do self:emit(c, line) end
+    end)
+  end
   Task.spawn(function()
     local _, st = Process.wait2(pid)
     r.status = st
     r.exited:push(st)
     self.events:push({run = r})
   end)
+  if ready_r then
+    local rd <close> = ready_r
+    c.state = "starting"
+    local fine, line = pcall(Task.timeout, c.ready.timeout or 30, rd.read, rd, "l")
+    if fine and line then
+      c.state = "running"
+      self.log(("%s is ready"):format(c.name))
+    elseif fine then
+      self.log(("%s closed its readiness descriptor without a word"):format(c.name))
+    else
+      self.log(("%s did not say it was ready in %g s"):format(c.name, c.ready.timeout or 30))
+    end
+  end
 end
 
 -- Stops the current run of c: TERM to its group, shutdown seconds, KILL.
@@ -306,6 +387,11 @@ function Sup:exited(r)
   self.log(("%s %s"):format(c.name, words(st)))
   if not wants_restart(c, st) then
     c.state = "done"
+    for _, o in ipairs(self.children) do
+      if o.state ~= "done" then return end
+    end
+    self.log("every child is done")
+    self.events:push({stop = true})  -- nothing is left to supervise
     return
   end
   if self:restart_intensity() then
@@ -388,6 +474,11 @@ function Sup:run()
     self.stopping = true
     self:stopall(self.children)
     signals:cancel()
+    -- the output already written comes out; a reader held open by a
+    -- process that left the child's group is cut off after a second
+    for _, reader in ipairs(self.readers) do
+      if not pcall(reader.wait, reader, 1) then reader:cancel() end
+    end
     return 0
   end
   local ok, code
