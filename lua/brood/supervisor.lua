@@ -264,7 +264,7 @@ function Sup:start(c)
       argv[#argv + 1] = opts
       return Process.spawn(table.unpack(argv))
     end
-    return Process.fork(function()
+    local pid = Process.fork(function()
       Process.setpgid(0, 0)
       if out_w then
         out_r:close()
@@ -280,6 +280,10 @@ function Sup:start(c)
         end
       end)
     end, {traps = "default", pdeathsig = "TERM"})
+    -- in both, as the book says: whichever runs first, the group exists
+    -- before anyone signals it
+    pcall(Process.setpgid, pid, pid)
+    return pid
   end)
   if out_w then out_w:close() end
   if ready_w then ready_w:close() end
@@ -338,12 +342,15 @@ function Sup:stopchild(c)
   end
   r.stopped = true
   c.state = "stopping"
+  -- the group (a child that left it still gets the signal itself)
   pcall(Process.kill, "TERM", -r.pid)
+  pcall(Process.kill, "TERM", r.pid)
   pcall(Process.kill, "CONT", -r.pid)
   local ok = pcall(r.exited.pop, r.exited, c.shutdown)
   if not ok then
     self.log(("%s did not stop in %g s: KILL"):format(c.name, c.shutdown))
     pcall(Process.kill, "KILL", -r.pid)
+    pcall(Process.kill, "KILL", r.pid)
     r.exited:pop()
   end
   pcall(Process.kill, "KILL", -r.pid)  -- what the group left behind
