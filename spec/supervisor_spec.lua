@@ -349,6 +349,35 @@ describe("Supervisor.new", function()
                      "mute did not say it was ready in 0.2 s", "last started"}, events)
   end)
 
+  it("ready = {systemd = true}: READY=1 on the child's own NOTIFY_SOCKET", function()
+    local _, lines = supervise({children = {
+      {name = "svc", ready = {systemd = true},
+       command = {U.BROOD, "-e", [[
+         local P = require "brood.process"
+         local systemd = require "brood.systemd"
+         P.sleep(0.3)
+         systemd.status("warming up")
+         assert(systemd.ready("serving"), "no NOTIFY_SOCKET")
+         P.sleep(30)]]}},
+      {name = "lua", fn = function()
+         require("brood.systemd").ready()
+         P.sleep(30)
+       end, ready = {systemd = true}},
+      {name = "quits", command = {"true"}, ready = {systemd = true}, restart = "temporary"},
+      sleeper("last"),
+    }}, function(sup)
+      waitfor(function() return pids(sup).last end)
+    end)
+    local events = {}
+    for _, l in ipairs(lines) do
+      if not l:find(" stopped ") then events[#events + 1] = (l:gsub(" %(pid %d+%)", "")) end
+    end
+    -- (exits are handled once the children in the start order have started)
+    assert.are.same({"svc started", "svc is ready", "lua started", "lua is ready",
+                     "quits started", "quits ended before it was ready", "last started",
+                     "quits exited with status 0"}, events)
+  end)
+
   it("checks the spec before anything starts, naming the child and the field", function()
     local function err(spec)
       local ok, e = pcall(Supervisor.new, spec)

@@ -188,9 +188,11 @@ function M.new(spec)
       end
     end
     if c.ready then
-      local fd = rawget(c.ready, "fd")
-      if math.type(fd) ~= "integer" or fd < 3 or fd > 1023 then
-        specerror(what, "'ready' must be {fd = a descriptor number from 3 on[, timeout = s]}")
+      local fd, sd = rawget(c.ready, "fd"), rawget(c.ready, "systemd")
+      if not (sd == true and fd == nil) and
+         (math.type(fd) ~= "integer" or fd < 3 or fd > 1023 or sd ~= nil) then
+        specerror(what, "'ready' must be {fd = a descriptor number from 3 on} or " ..
+                        "{systemd = true}, with an optional timeout")
       end
       local t = rawget(c.ready, "timeout")
       if t ~= nil then checktype(what, "ready.timeout", t, "number") end
@@ -202,7 +204,8 @@ function M.new(spec)
                    restart = c.restart or "permanent", shutdown = c.shutdown or 5,
                    options = c.options or {}, index = i, restarts = 0, crashes = 0,
                    state = "stopped",
-                   ready = c.ready and {fd = c.ready.fd, timeout = c.ready.timeout}}
+                   ready = c.ready and {fd = c.ready.fd, systemd = c.ready.systemd,
+                                        timeout = c.ready.timeout}}
   end
   if #children == 0 then specerror("the supervisor", "'children' must list at least one child") end
   if spec.output and spec.output ~= "prefixed" and spec.output ~= "inherit" then
@@ -250,12 +253,26 @@ end
 -- runs out) before returning.
 function Sup:start(c)
   local IO = require "brood.io"
-  local out_r, out_w, ready_r, ready_w
+  local out_r, out_w, ready_r, ready_w, notify, notify_name
   local ok, pid = pcall(function()
     if self.prefixed then out_r, out_w = IO.pipe() end
-    if c.ready then ready_r, ready_w = IO.pipe() end
+    if c.ready and c.ready.fd then ready_r, ready_w = IO.pipe() end
+    if c.ready and c.ready.systemd then
+      -- a notification socket of its own, in the abstract namespace
+      self.serial = (self.serial or 0) + 1
+      notify_name = ("@brood-supervisor-%d-%d"):format(Process.pid(), self.serial)
+      notify = require("brood.socket").unix_dgram(notify_name)
+    end
     if c.command then
       local argv = {table.unpack(c.command)}
+      if notify_name then
+        local env = {}
+        if type(argv[1]) == "table" and rawget(argv[1], 1) == nil then
+          for k, v in pairs(table.remove(argv, 1)) do env[k] = v end
+        end
+        env.NOTIFY_SOCKET = notify_name
+        table.insert(argv, 1, env)
+      end
       local opts = {}
       for k, v in pairs(c.options) do opts[k] = v end
       if opts.pgroup == nil and not opts.setsid then opts.pgroup = true end
@@ -273,6 +290,10 @@ function Sup:start(c)
         out_w:close()
       end
       if ready_r then ready_r:close() end
+      if notify then
+        notify:close()
+        Process.env.NOTIFY_SOCKET = notify_name
+      end
       c.fn(c.name, function()
         if ready_w and not ready_w:closed() then
           ready_w:write("ready\n")
@@ -292,6 +313,7 @@ function Sup:start(c)
   if not ok then
     if out_r then out_r:close() end
     if ready_r then ready_r:close() end
+    if notify then notify:close() end
     r.status = type(pid) == "table" and tostring(pid.message or pid) or tostring(pid)
     self.log(("%s %s"):format(c.name, words(r.status)))
     self.events:push({run = r})
@@ -318,6 +340,27 @@ function Sup:start(c)
     r.exited:push(st)
     self.events:push({run = r})
   end)
+  if notify then
+    local sock <close> = notify
+    c.state = "starting"
+    local deadline = now() + (c.ready.timeout or 30)
+    local said = false
+    -- until it says READY=1, ends, or the time runs out
+    while not said and not r.status and now() < deadline do
+      if IO.select({sock}, nil, nil, math.min(0.05, deadline - now())) then
+        local msg = sock:recv(4096)
+        said = ("\n" .. msg .. "\n"):find("\nREADY=1\n", 1, true) ~= nil
+      end
+    end
+    if said then
+      c.state = "running"
+      self.log(("%s is ready"):format(c.name))
+    elseif r.status then
+      self.log(("%s ended before it was ready"):format(c.name))
+    else
+      self.log(("%s did not say it was ready in %g s"):format(c.name, c.ready.timeout or 30))
+    end
+  end
   if ready_r then
     local rd <close> = ready_r
     c.state = "starting"
