@@ -811,6 +811,11 @@ void brood_sig_settrapkind(int signo, int kind) {
 }
 
 
+/* Also called by spawn's child, on a stack the sanitizer does not know
+** (spawn.c): not instrumented. */
+#if defined(__SANITIZE_ADDRESS__)
+__attribute__((no_sanitize_address))
+#endif
 int brood_sig_action(int signo) {
   return sigs[signo].action;
 }

@@ -99,9 +99,11 @@ typedef struct {
 ** runtime. Its instrumentation before a call that does not return
 ** (_exit) made the runtime write a warning about the unknown stack to a
 ** log descriptor the child had just closed -- and loop for ever
-** reopening it, holding the parent in vfork (found by the fuzz harness). */
+** reopening it, holding the parent in vfork (found by the fuzz harness).
+** Every function the child calls is marked so (brood_sig_action is, in
+** sigcore.c). */
 #if defined(__SANITIZE_ADDRESS__)
-#define CHILD_CODE __attribute__((no_sanitize_address))
+#define CHILD_CODE __attribute__((no_sanitize_address, no_sanitize_undefined))
 #else
 #define CHILD_CODE
 #endif
@@ -114,7 +116,7 @@ CHILD_CODE static void fail(Plan *p, int stage) {
 
 
 /* The lowest fd >= lo that a redirect gives the child, or -1. */
-static int next_target(const Plan *p, int lo) {
+CHILD_CODE static int next_target(const Plan *p, int lo) {
   int i, best = -1;
   for (i = 0; i < p->nredir; i++) {
     int c = p->redir[i].child;
@@ -126,7 +128,7 @@ static int next_target(const Plan *p, int lo) {
 
 /* Closes fds lo..hi (hi -1: all above lo): close_range where the kernel
 ** has it (5.9+), else one by one up to the descriptor limit. */
-static void close_span(const Plan *p, int lo, int hi) {
+CHILD_CODE static void close_span(const Plan *p, int lo, int hi) {
   int fd;
   if (hi >= 0 && hi < lo) return;
 #ifdef SYS_close_range

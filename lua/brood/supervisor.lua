@@ -154,8 +154,9 @@ function M.new(spec)
     end
     checktype("the supervisor", k, v, TOP_KEYS[k])
   end
-  if spec.strategy and not STRATEGIES[spec.strategy] then
-    specerror("the supervisor", ("unknown strategy '%s'"):format(spec.strategy))
+  local function field(k) return rawget(spec, k) end
+  if field("strategy") and not STRATEGIES[field("strategy")] then
+    specerror("the supervisor", ("unknown strategy '%s'"):format(field("strategy")))
   end
   local children, names = {}, {}
   local list = rawget(spec, "children") or {}
@@ -163,58 +164,63 @@ function M.new(spec)
     local c = rawget(list, i)
     local what = ("child %d"):format(i)
     if type(c) ~= "table" then specerror(what, "a table expected") end
-    if type(rawget(c, "name")) == "string" then what = ("child '%s'"):format(c.name) end
+    local function f(k) return rawget(c, k) end  -- raw: no metamethod runs
+    if type(f("name")) == "string" then what = ("child '%s'"):format(f("name")) end
     for k, v in next, c do
       if not CHILD_KEYS[k] then specerror(what, ("unknown key '%s'"):format(tostring(k))) end
       checktype(what, k, v, CHILD_KEYS[k])
     end
-    if not c.name then specerror(what, "'name' is missing") end
-    if names[c.name] then specerror(what, "a second child of that name") end
-    names[c.name] = true
-    if (c.command == nil) == (c.fn == nil) then
+    if not f("name") then specerror(what, "'name' is missing") end
+    if names[f("name")] then specerror(what, "a second child of that name") end
+    names[f("name")] = true
+    if (f("command") == nil) == (f("fn") == nil) then
       specerror(what, "give either 'command' (a list) or 'fn' (a function)")
     end
-    if c.command then
+    if f("command") then
       -- spawn's forms: strings, the first of which may be an environment
       -- table or a {program, argv0} pair
-      local n = rawlen(c.command)
+      local n = rawlen(f("command"))
       if n == 0 then specerror(what, "'command' is empty") end
       for j = 1, n do
-        local v = rawget(c.command, j)
+        local v = rawget(f("command"), j)
         if type(v) ~= "string" and not (j == 1 and type(v) == "table" and n > 1) and
            not (j == 1 and type(v) == "table" and type(rawget(v, 1)) == "string") then
           specerror(what, ("element %d of 'command' must be a string"):format(j))
         end
       end
     end
-    if c.ready then
-      local fd, sd = rawget(c.ready, "fd"), rawget(c.ready, "systemd")
+    if f("ready") then
+      local fd, sd = rawget(f("ready"), "fd"), rawget(f("ready"), "systemd")
       if not (sd == true and fd == nil) and
          (math.type(fd) ~= "integer" or fd < 3 or fd > 1023 or sd ~= nil) then
         specerror(what, "'ready' must be {fd = a descriptor number from 3 on} or " ..
                         "{systemd = true}, with an optional timeout")
       end
-      local t = rawget(c.ready, "timeout")
+      local t = rawget(f("ready"), "timeout")
       if t ~= nil then checktype(what, "ready.timeout", t, "number") end
     end
-    if c.restart and not RESTARTS[c.restart] then
-      specerror(what, ("unknown restart '%s'"):format(c.restart))
+    if f("restart") and not RESTARTS[f("restart")] then
+      specerror(what, ("unknown restart '%s'"):format(f("restart")))
     end
-    children[i] = {name = c.name, command = c.command, fn = c.fn,
-                   restart = c.restart or "permanent", shutdown = c.shutdown or 5,
-                   options = c.options or {}, index = i, restarts = 0, crashes = 0,
+    local ready = f("ready")
+    local options = {}
+    for k, v in next, f("options") or {} do options[k] = v end
+    children[i] = {name = f("name"), command = f("command"), fn = f("fn"),
+                   restart = f("restart") or "permanent", shutdown = f("shutdown") or 5,
+                   options = options, index = i, restarts = 0, crashes = 0,
                    state = "stopped",
-                   ready = c.ready and {fd = c.ready.fd, systemd = c.ready.systemd,
-                                        timeout = c.ready.timeout}}
+                   ready = ready and {fd = rawget(ready, "fd"), systemd = rawget(ready, "systemd"),
+                                      timeout = rawget(ready, "timeout")}}
   end
   if #children == 0 then specerror("the supervisor", "'children' must list at least one child") end
-  if spec.output and spec.output ~= "prefixed" and spec.output ~= "inherit" then
+  local output = field("output")
+  if output and output ~= "prefixed" and output ~= "inherit" then
     specerror("the supervisor",
-              ("unknown output '%s' (\"prefixed\" or \"inherit\")"):format(spec.output))
+              ("unknown output '%s' (\"prefixed\" or \"inherit\")"):format(output))
   end
   local width = 0
   for _, c in ipairs(children) do width = math.max(width, #c.name) end
-  local backoff = spec.backoff or {}
+  local backoff = field("backoff") or {}
   for k, v in next, backoff do
     if k ~= "initial" and k ~= "max" then
       specerror("the supervisor", ("unknown key '%s' in 'backoff'"):format(tostring(k)))
@@ -222,13 +228,13 @@ function M.new(spec)
     checktype("the supervisor", "backoff." .. k, v, "number")
   end
   return setmetatable({
-    children = children, strategy = spec.strategy or "one_for_one",
-    intensity = spec.intensity or 3, period = spec.period or 5,
-    initial = backoff.initial or 0.1, max = backoff.max or 10,
-    log = spec.log or function(line) io.stderr:write("supervisor: ", line, "\n") end,
+    children = children, strategy = field("strategy") or "one_for_one",
+    intensity = field("intensity") or 3, period = field("period") or 5,
+    initial = rawget(backoff, "initial") or 0.1, max = rawget(backoff, "max") or 10,
+    log = field("log") or function(line) io.stderr:write("supervisor: ", line, "\n") end,
     history = {}, stopping = false, readers = {},
-    prefixed = spec.output == "prefixed", width = width,
-    colour = spec.output == "prefixed" and require("brood.io").stdout:isatty(),
+    prefixed = output == "prefixed", width = width,
+    colour = output == "prefixed" and require("brood.io").stdout:isatty(),
   }, Sup)
 end
 

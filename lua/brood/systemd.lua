@@ -23,7 +23,7 @@ local function message(fname, state)
   end
   if type(state) ~= "table" then argerror(fname, 1, "string or table expected") end
   local keys = {}
-  for k, v in pairs(state) do
+  for k, v in next, state do  -- raw: a metatable's __pairs runs nothing
     if type(k) ~= "string" or not k:match("^[%u%d_]+$") then
       argerror(fname, 1, "keys must be names such as READY or STATUS")
     end
@@ -36,7 +36,7 @@ local function message(fname, state)
   table.sort(keys)
   local lines = {}
   for i, k in ipairs(keys) do
-    local v = state[k]
+    local v = rawget(state, k)
     if v == true then v = "1" elseif v == false then v = "0" end
     v = tostring(math.tointeger(v) or v)
     if v:find("\n", 1, true) then argerror(fname, 1, ("value of %s has a newline"):format(k)) end
