@@ -1,0 +1,94 @@
+-- Supervising, idle: the resident memory of the process that watches
+-- over one `sleep` -- an init (brood --init, tini, dumb-init) and a
+-- supervisor (brood's Supervisor, supervisord) -- pinned to CPU 0.
+-- A section, not ratio rows: there is no C column (tini is the C).
+
+local Process = require "brood.process"
+local IO = require "brood.io"
+
+local ROUNDS = tonumber(os.getenv("BROOD_BENCH_ROUNDS")) or 5
+
+local function rss_kib(pid)
+  local f = io.open("/proc/" .. pid .. "/status")
+  if not f then return nil end
+  local kb = f:read("a"):match("VmRSS:%s*(%d+)")
+  f:close()
+  return tonumber(kb)
+end
+
+-- Starts argv pinned, waits until its child runs, returns the RSS of
+-- the watching process itself, then stops it.
+local function idle(argv, ready)
+  local t = {"taskset", "-c", "0"}
+  for _, a in ipairs(argv) do t[#t + 1] = a end
+  local r, w = IO.pipe()
+  t[#t + 1] = {out = w, err = "/dev/null", pgroup = true}
+  local ok, pid = pcall(Process.spawn, table.unpack(t))
+  w:close()
+  if not ok then r:close() return nil end
+  local got
+  if ready == "line" then got = r:gets() ~= nil
+  else  -- wait until the watcher has a child
+    local deadline = Process.clock_gettime("MONOTONIC") + 10
+    repeat
+      Process.sleep(0.05)
+      local f = io.open(("/proc/%d/task/%d/children"):format(pid, pid))
+      got = f and f:read("a"):match("%d") ~= nil
+      if f then f:close() end
+    until got or Process.clock_gettime("MONOTONIC") > deadline
+  end
+  Process.sleep(0.3)  -- settled
+  local kib = got and rss_kib(pid)
+  pcall(Process.kill, "KILL", -pid)
+  Process.wait(pid)
+  r:close()
+  return kib
+end
+
+local function median(list)
+  table.sort(list)
+  return list[math.floor((#list + 1) / 2)]
+end
+
+local SUPERVISORD_CONF = [[
+[supervisord]
+nodaemon=true
+logfile=/dev/null
+pidfile=/tmp/brood-bench-supervisord.pid
+[program:sleeper]
+command=sleep 1000
+]]
+
+return {
+  section = function(bench)
+    local conf = os.tmpname()
+    local f = io.open(conf, "w")
+    f:write(SUPERVISORD_CONF)
+    f:close()
+    local brood = bench.resolve{"@brood"}[1]
+    local impls = {
+      {"brood --init", {brood, "--init", "--", "sleep", "1000"}},
+      {"tini", {"tini", "-s", "--", "sleep", "1000"}},
+      {"dumb-init", {"dumb-init", "sleep", "1000"}},
+      {"brood Supervisor", {brood, "bench/programs/supervisor_idle.lua"}, "line"},
+      {"supervisord", {"supervisord", "-n", "-c", conf}},
+    }
+    local rows = {"### Supervising, idle: resident memory of the watcher", "",
+                  ("Medians of %d runs, pinned to CPU 0; the watcher's own VmRSS with"
+                   .. " one `sleep` child running."):format(ROUNDS), "",
+                  "| watcher | RSS |", "| --- | --- |"}
+    for _, im in ipairs(impls) do
+      local samples = {}
+      if bench.available({im[2][1]}) then
+        for _ = 1, ROUNDS do
+          local kib = idle(im[2], im[3])
+          if kib then samples[#samples + 1] = kib end
+        end
+      end
+      rows[#rows + 1] = ("| %s | %s |"):format(im[1], #samples > 0 and
+        ("%.1f MiB"):format(median(samples) / 1024) or "n/a")
+    end
+    os.remove(conf)
+    return table.concat(rows, "\n") .. "\n"
+  end,
+}
