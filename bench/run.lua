@@ -35,7 +35,7 @@ do
   end
 end
 if #files == 0 then
-  files = {"startup", "process", "signals", "io", "spawn", "tasks"}
+  files = {"startup", "process", "signals", "io", "spawn", "tasks", "supervise"}
 end
 
 local IMPLS = {
