@@ -1,7 +1,8 @@
--- Supervising, idle: the resident memory of the process that watches
--- over one `sleep` -- an init (brood --init, tini, dumb-init) and a
--- supervisor (brood's Supervisor, supervisord) -- pinned to CPU 0.
--- A section, not ratio rows: there is no C column (tini is the C).
+-- Supervising: the resident memory of the process that watches over one
+-- `sleep` -- an init (brood --init, tini, dumb-init) and a supervisor
+-- (brood's Supervisor, supervisord) -- and the time from a child's death
+-- to its replacement (brood's Supervisor against C's waitpid +
+-- posix_spawn), everything pinned to CPU 0. A section, not ratio rows.
 
 local Process = require "brood.process"
 local IO = require "brood.io"
@@ -89,6 +90,32 @@ return {
         ("%.1f MiB"):format(median(samples) / 1024) or "n/a")
     end
     os.remove(conf)
+    -- restart: from kill(2) of the child to its replacement started
+    local function restart(argv)
+      local list = {}
+      for _ = 1, ROUNDS do
+        local t = {"taskset", "-c", "0"}
+        for _, a in ipairs(bench.resolve(argv)) do t[#t + 1] = a end
+        local out = bench.capture("timeout 120 " .. table.concat(t, " "))
+        local v = tonumber(out:match("result (%S+)"))
+        if v then list[#list + 1] = v end
+      end
+      return #list > 0 and median(list) or nil
+    end
+    local c = restart({"@bench-respawn", "200"})
+    local b = restart({"@brood", "bench/programs/respawn.lua", "200"})
+    rows[#rows + 1] = ""
+    rows[#rows + 1] = "### Restart: from the child's death (kill) to its replacement started"
+    rows[#rows + 1] = ""
+    rows[#rows + 1] = ("Medians of %d runs of the median of 200 restarts of `sleep`, no backoff,"
+                       .. " pinned to CPU 0."):format(ROUNDS)
+    rows[#rows + 1] = ""
+    rows[#rows + 1] = "| supervisor | restart | × C |"
+    rows[#rows + 1] = "| --- | --- | --- |"
+    rows[#rows + 1] = ("| C (waitpid + posix_spawn) | %s | 1.00 |"):format(
+      c and ("%.1f µs"):format(c * 1e6) or "n/a")
+    rows[#rows + 1] = ("| brood Supervisor | %s | %s |"):format(
+      b and ("%.1f µs"):format(b * 1e6) or "n/a", (b and c) and ("%.2f"):format(b / c) or "n/a")
     return table.concat(rows, "\n") .. "\n"
   end,
 }
