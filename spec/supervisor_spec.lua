@@ -378,6 +378,36 @@ describe("Supervisor.new", function()
                      "quits exited with status 0"}, events)
   end)
 
+  it("supervises supervisors: an inner one that gives up is a crash to the outer", function()
+    local r = U.sh(U.quote(U.BROOD) .. " -", {stdin = [[
+      local P = require "brood.process"
+      local Supervisor = require "brood.supervisor"
+      local outer_log = {}
+      local outer = Supervisor.new{
+        intensity = 1, period = 30, backoff = {initial = 0.01},
+        log = function(l) outer_log[#outer_log + 1] = (l:gsub(" %(pid %d+%)", "")) end,
+        children = {{name = "inner", fn = function()
+          local inner = Supervisor.new{
+            intensity = 1, period = 30, backoff = {initial = 0.01}, log = function() end,
+            children = {{name = "crashy", fn = function() P._exit(1) end}},
+          }
+          inner:run()   -- gives up: raises, and this child exits 1
+        end}},
+      }
+      local ok, err = pcall(outer.run, outer)
+      print(ok, err)
+      print(table.concat(outer_log, "|"))
+    ]], limit = 30})
+    assert.are.equal("false\trestart intensity reached: more than 1 restarts in 30 s " ..
+      "(last: inner exited with status 1)\n" ..
+      "inner started|inner exited with status 1|restarting inner in 0.01 s|" ..
+      "inner started|inner exited with status 1\n", r.out)
+    -- each inner supervisor's failure, printed by its child as it ended
+    local _, n = r.err:gsub("restart intensity reached: more than 1 restarts in 30 s " ..
+                            "%(last: crashy exited with status 1%)", "")
+    assert.are.equal(2, n)
+  end)
+
   it("checks the spec before anything starts, naming the child and the field", function()
     local function err(spec)
       local ok, e = pcall(Supervisor.new, spec)

@@ -15,9 +15,9 @@ local function settle()
 end
 
 -- Runs a brood script (see U.script) with the modules at hand.
-local function script(code)
+local function script(code, opts)
   return U.script("local P, S, IO = require 'brood.process', require 'brood.signal', " ..
-    "require 'brood.io'\nlocal Task = require 'brood.task'\n" .. code)
+    "require 'brood.io'\nlocal Task = require 'brood.task'\n" .. code, nil, opts)
 end
 
 -- Needs n descriptors: raises the soft limit for this process.
@@ -639,5 +639,24 @@ describe("Process.fork inside a task", function()
     assert.is_nil(r.out:find("CHILD"), r.out)
     assert.matches("\nchild\n", "\n" .. r.out)
     assert.matches("child status 0\n", r.out)
+  end)
+
+  it("lets the child start a run of its own, which runs none of the parent's tasks", function()
+    local r = script([[
+      Task.run(function()
+        local waiter = Task.spawn(function() return Task.sleep(30) end)  -- suspended here
+        local pid = P.fork(function()
+          local got = Task.run(function()
+            local t = Task.spawn(function() Task.sleep(0.01) return "child's task" end)
+            return t:wait()
+          end)
+          print(got)
+        end)
+        P.wait(pid)
+        waiter:cancel()
+      end)
+      print("parent done")]], {limit = 15})
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("child's task\nparent done\n", r.out)
   end)
 end)

@@ -1071,6 +1071,22 @@ static int task_run(lua_State *L) {
                          "start tasks with Task.spawn)");
   if (S.current && S.current->pid == brood_getpid())
     return luaL_error(L, "Task.run: called inside a task");
+  if (S.pid != 0 && S.pid != brood_getpid()) {
+    /* forked from a process in a run: its ready queue, deadlines,
+    ** descriptor waits and epoll set are copies of the parent's, its
+    ** tasks not ours to run (the scheduler resumed one of them here) */
+    if (S.epfd >= 0) close(S.epfd);
+    S.epfd = -1;
+    free(S.fdt);
+    S.fdt = NULL;
+    S.nfdt = 0;
+    free(S.heap);
+    S.heap = NULL;
+    S.nheap = S.capheap = 0;
+    S.rhead = S.rtail = NULL;
+    S.nready = 0;
+    S.wakers = NULL;
+  }
   /* the run's state goes with this frame, however it ends (made first:
   ** a memory error from here on leaves nothing behind) */
   lua_newuserdatauv(L, 0, 0);
