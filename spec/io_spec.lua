@@ -226,6 +226,29 @@ describe("IO writing", function()
     os.remove(name)
   end)
 
+  it("puts writes a line and its newline at once: lines from two processes never mix", function()
+    local r, w = IO.pipe()
+    local line = {a = ("a"):rep(60), b = ("b"):rep(60)}
+    local pids = {}
+    for _, k in ipairs{"a", "b"} do
+      pids[k] = P.fork(function()
+        r:close()
+        for _ = 1, 20000 do w:puts(line[k]) end
+      end)
+    end
+    w:close()
+    local counts, bad = {a = 0, b = 0}, 0
+    for l in r:lines() do
+      if l == line.a then counts.a = counts.a + 1
+      elseif l == line.b then counts.b = counts.b + 1
+      else bad = bad + 1 end
+    end
+    r:close()
+    P.wait(pids.a)
+    P.wait(pids.b)
+    assert.are.same({a = 20000, b = 20000, bad = 0}, {a = counts.a, b = counts.b, bad = bad})
+  end)
+
   it("puts refuses arrays nested too deep, in a coroutine too (no crash)", function()
     -- each level took a Lua stack slot it never asked for: a coroutine's
     -- small stack overflowed into the heap

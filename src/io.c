@@ -29,6 +29,7 @@
 ** collected; Process._exit flushes nothing.
 */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -643,10 +644,25 @@ static void puts_value(lua_State *L, brood_IO *io, int idx, int depth) {
     return;
   }
   if (lua_istable(L, idx)) lua_pop(L, 1);  /* the __tostring fetched */
-  if (lua_isnil(L, idx)) s = "", len = 0;
-  else s = luaL_tolstring(L, idx, &len), lua_pop(L, 1);
-  addwrite(L, io, s, len);
-  if (len == 0 || s[len - 1] != '\n') addwrite(L, io, "\n", 1);
+  /* the string stays on the stack while it is written: a wait in the
+  ** write may run handlers, and the collector with them */
+  if (lua_isnil(L, idx)) lua_pushliteral(L, "");
+  else luaL_tolstring(L, idx, &len);
+  s = lua_tolstring(L, -1, &len);
+  if (len > 0 && s[len - 1] == '\n') addwrite(L, io, s, len);
+  else if (len < PIPE_BUF) {
+    /* the line and its newline in one write, as Ruby's puts: another
+    ** process writing lines to the same pipe cannot land in between */
+    char line[PIPE_BUF];
+    memcpy(line, s, len);
+    line[len] = '\n';
+    addwrite(L, io, line, len + 1);
+  }
+  else {
+    addwrite(L, io, s, len);
+    addwrite(L, io, "\n", 1);
+  }
+  lua_pop(L, 1);
 }
 
 
