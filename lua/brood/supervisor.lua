@@ -30,6 +30,13 @@ local function forwarded()
 end
 
 local run = require "brood._run"
+
+-- A key for a message: a string as it is, anything else by its type (no
+-- __tostring of the caller's runs here).
+local function keyname(k)
+  if type(k) == "string" or math.type(k) == "integer" then return tostring(k) end
+  return "(a " .. type(k) .. ")"
+end
 local function argerror(n, msg) run.argerror("init", n, msg) end
 
 --- Supervisor.init(argv[, options]) -> the exit code to end with.
@@ -65,7 +72,7 @@ function M.init(argv, opts, ...)
   if opts ~= nil and type(opts) ~= "table" then argerror(2, "options table expected") end
   local group = false
   for k, v in next, opts or {} do
-    if k ~= "group" then argerror(2, ("unknown option '%s'"):format(tostring(k))) end
+    if k ~= "group" then argerror(2, ("unknown option '%s'"):format(keyname(k))) end
     group = v and true or false
   end
   if Process.pid() ~= 1 then Process.subreaper(true) end
@@ -150,7 +157,7 @@ function M.new(spec)
   if type(spec) ~= "table" then run.argerror("new", 1, "table expected") end
   for k, v in next, spec do
     if not TOP_KEYS[k] then
-      specerror("the supervisor", ("unknown key '%s'"):format(tostring(k)))
+      specerror("the supervisor", ("unknown key '%s'"):format(keyname(k)))
     end
     checktype("the supervisor", k, v, TOP_KEYS[k])
   end
@@ -167,7 +174,7 @@ function M.new(spec)
     local function f(k) return rawget(c, k) end  -- raw: no metamethod runs
     if type(f("name")) == "string" then what = ("child '%s'"):format(f("name")) end
     for k, v in next, c do
-      if not CHILD_KEYS[k] then specerror(what, ("unknown key '%s'"):format(tostring(k))) end
+      if not CHILD_KEYS[k] then specerror(what, ("unknown key '%s'"):format(keyname(k))) end
       checktype(what, k, v, CHILD_KEYS[k])
     end
     if not f("name") then specerror(what, "'name' is missing") end
@@ -223,7 +230,7 @@ function M.new(spec)
   local backoff = field("backoff") or {}
   for k, v in next, backoff do
     if k ~= "initial" and k ~= "max" then
-      specerror("the supervisor", ("unknown key '%s' in 'backoff'"):format(tostring(k)))
+      specerror("the supervisor", ("unknown key '%s' in 'backoff'"):format(keyname(k)))
     end
     checktype("the supervisor", "backoff." .. k, v, "number")
   end
