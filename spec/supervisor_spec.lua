@@ -177,6 +177,15 @@ describe("Supervisor.new", function()
     end)
   end
 
+  -- The log without the stops, pids left out.
+  local function starts_and_readiness(lines)
+    local events = {}
+    for _, l in ipairs(lines) do
+      if not l:find(" stopped ") then events[#events + 1] = (l:gsub(" %(pid %d+%)", "")) end
+    end
+    return events
+  end
+
   local function sleeper(name, extra)
     local c = {name = name, command = {"sleep", "30"}}
     for k, v in pairs(extra or {}) do c[k] = v end
@@ -341,10 +350,7 @@ describe("Supervisor.new", function()
     }}, function(sup)
       waitfor(function() return pids(sup).last end)
     end)
-    local events = {}
-    for _, l in ipairs(lines) do
-      if not l:find(" stopped ") then events[#events + 1] = (l:gsub(" %(pid %d+%)", "")) end
-    end
+    local events = starts_and_readiness(lines)
     assert.are.same({"db started", "db is ready", "web started", "web is ready", "mute started",
                      "mute did not say it was ready in 0.2 s", "last started"}, events)
   end)
@@ -368,10 +374,7 @@ describe("Supervisor.new", function()
     }}, function(sup)
       waitfor(function() return pids(sup).last end)
     end)
-    local events = {}
-    for _, l in ipairs(lines) do
-      if not l:find(" stopped ") then events[#events + 1] = (l:gsub(" %(pid %d+%)", "")) end
-    end
+    local events = starts_and_readiness(lines)
     -- (exits are handled once the children in the start order have started)
     assert.are.same({"svc started", "svc is ready", "lua started", "lua is ready",
                      "quits started", "quits ended before it was ready", "last started",

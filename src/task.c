@@ -1025,12 +1025,9 @@ static int schedule(lua_State *L) {
 }
 
 
-static void teardown(void) {
-  int i;
-  brood_sig_setsuspend(NULL);
-  brood_sig_setfdhook(NULL);
-  S.active = 0;
-  S.current = NULL;
+/* Drops what a run waits on: the ready queue, the deadlines, the
+** descriptor waits and the epoll set. */
+static void dropwaits(void) {
   if (S.epfd >= 0) close(S.epfd);
   S.epfd = -1;
   free(S.fdt);
@@ -1042,6 +1039,16 @@ static void teardown(void) {
   S.rhead = S.rtail = NULL;
   S.nready = 0;
   S.wakers = NULL;
+}
+
+
+static void teardown(void) {
+  int i;
+  brood_sig_setsuspend(NULL);
+  brood_sig_setfdhook(NULL);
+  S.active = 0;
+  S.current = NULL;
+  dropwaits();
   for (i = 0; i < S.npool; i++) munmap(S.pool[i], STACK_SIZE);
   S.npool = 0;
 }
@@ -1075,17 +1082,7 @@ static int task_run(lua_State *L) {
     /* forked from a process in a run: its ready queue, deadlines,
     ** descriptor waits and epoll set are copies of the parent's, its
     ** tasks not ours to run (the scheduler resumed one of them here) */
-    if (S.epfd >= 0) close(S.epfd);
-    S.epfd = -1;
-    free(S.fdt);
-    S.fdt = NULL;
-    S.nfdt = 0;
-    free(S.heap);
-    S.heap = NULL;
-    S.nheap = S.capheap = 0;
-    S.rhead = S.rtail = NULL;
-    S.nready = 0;
-    S.wakers = NULL;
+    dropwaits();
   }
   /* the run's state goes with this frame, however it ends (made first:
   ** a memory error from here on leaves nothing behind) */

@@ -3,6 +3,8 @@
 -- process of a container (tini's job) or a subreaper anywhere else.
 local Process = require "brood.process"
 local Signal = require "brood.signal"
+local IO = require "brood.io"
+local Socket = require "brood.socket"
 
 local M = {}
 
@@ -241,7 +243,7 @@ function M.new(spec)
     log = field("log") or function(line) io.stderr:write("supervisor: ", line, "\n") end,
     history = {}, stopping = false, readers = {},
     prefixed = output == "prefixed", width = width,
-    colour = output == "prefixed" and require("brood.io").stdout:isatty(),
+    colour = output == "prefixed" and IO.stdout:isatty(),
   }, Sup)
 end
 
@@ -250,7 +252,6 @@ local COLOURS = {36, 33, 32, 35, 34, 31}  -- cyan, yellow, green, magenta, blue,
 -- One line of a child's output, with its name in front (aligned, and
 -- coloured when our stdout is a terminal).
 function Sup:emit(c, line)
-  local IO = require "brood.io"
   if line:sub(-1) ~= "\n" then line = line .. "\n" end
   local name = c.name .. (" "):rep(self.width - #c.name)
   if self.colour then
@@ -265,7 +266,6 @@ end
 -- c.ready, waits until the child says it is ready (or ends, or the time
 -- runs out) before returning.
 function Sup:start(c)
-  local IO = require "brood.io"
   local out_r, out_w, ready_r, ready_w, notify, notify_name
   local ok, pid = pcall(function()
     if self.prefixed then out_r, out_w = IO.pipe() end
@@ -274,7 +274,7 @@ function Sup:start(c)
       -- a notification socket of its own, in the abstract namespace
       self.serial = (self.serial or 0) + 1
       notify_name = ("@brood-supervisor-%d-%d"):format(Process.pid(), self.serial)
-      notify = require("brood.socket").unix_dgram(notify_name)
+      notify = Socket.unix_dgram(notify_name)
     end
     if c.command then
       local argv = {table.unpack(c.command)}
