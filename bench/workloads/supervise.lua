@@ -2,7 +2,8 @@
 -- `sleep` -- an init (brood --init, tini, dumb-init) and a supervisor
 -- (brood's Supervisor, supervisord) -- and the time from a child's death
 -- to its replacement (brood's Supervisor against C's waitpid +
--- posix_spawn), everything pinned to CPU 0. A section, not ratio rows.
+-- posix_spawn), and the requests/s of Supervisor.prefork against a C
+-- prefork server, everything pinned to CPU 0. A section, not ratio rows.
 
 local Process = require "brood.process"
 local IO = require "brood.io"
@@ -116,6 +117,45 @@ return {
       c and ("%.1f µs"):format(c * 1e6) or "n/a")
     rows[#rows + 1] = ("| brood Supervisor | %s | %s |"):format(
       b and ("%.1f µs"):format(b * 1e6) or "n/a", (b and c) and ("%.2f"):format(b / c) or "n/a")
-    return table.concat(rows, "\n") .. "\n"
+    -- prefork: requests/s through the master's workers, everything on CPU 0
+    local function served(port, argv, env)
+      local list = {}
+      for i = 1, ROUNDS do
+        local t = {}
+        for _, a in ipairs(bench.resolve(argv)) do t[#t + 1] = a end
+        local dir = env and os.tmpname()
+        local prefix = "PIN=0 "
+        if dir then
+          os.remove(dir)
+          bench.capture("mkdir " .. dir)
+          prefix = prefix .. "PIDFILE=" .. dir .. "/pid "
+        end
+        local out = bench.capture(("timeout 120 env %s sh bench/serve.sh %d 5 %s")
+                                  :format(prefix, port + i, table.concat(t, " ")))
+        if dir then bench.capture("rm -rf " .. dir) end
+        local v = tonumber(out:match("result (%S+)"))
+        if v and not out:match("# ") then list[#list + 1] = v end
+      end
+      return #list > 0 and median(list) or nil
+    end
+    local pc = served(18300, {"@bench-prefork_http"})
+    local pb = served(18310, {"@brood", "bench/programs/prefork_master.lua"})
+    local pr = served(18320, {"@brood", "bench/programs/prefork_master.lua"}, true)
+    local function ratio(v) return (v and pc) and ("%.2f"):format(v / pc) or "n/a" end
+    local function rate(v) return v and ("%.1f k/s"):format(v / 1000) or "n/a" end
+    rows[#rows + 1] = ""
+    rows[#rows + 1] = "### Prefork: requests/s of a preforking master, wrk, one CPU"
+    rows[#rows + 1] = ""
+    rows[#rows + 1] = ("Medians of %d runs of 5 s of `wrk -t2 -c32` (Connection: close) against"
+      .. " 4 workers; servers and wrk pinned to CPU 0. A run with a socket error or a"
+      .. " non-2xx answer does not count."):format(ROUNDS)
+    rows[#rows + 1] = ""
+    rows[#rows + 1] = "| server | requests | × C |"
+    rows[#rows + 1] = "| --- | --- | --- |"
+    rows[#rows + 1] = ("| C (fork, accept loop) | %s | 1.00 |"):format(rate(pc))
+    rows[#rows + 1] = ("| brood Supervisor.prefork | %s | %s |"):format(rate(pb), ratio(pb))
+    rows[#rows + 1] = ("| brood Supervisor.prefork, USR2 every second | %s | %s |"):format(
+      rate(pr), ratio(pr))
+    return table.concat(rows, "\n") .. "\n", true
   end,
 }

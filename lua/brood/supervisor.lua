@@ -574,4 +574,10 @@ end
 
 -- }}}
 
+--- Supervisor.prefork(spec) -> a preforking server (Unicorn's master):
+-- see brood/_prefork.lua.
+function M.prefork(spec)
+  return require("brood._prefork").new(spec)
+end
+
 return M

@@ -237,6 +237,7 @@ M.BLOCKING = {
   ["Process.terminate"] = true,  -- waits up to its grace period, then for the KILL
   ["Supervisor.init"] = runs_program,
   ["Supervisor:run"] = true,     -- supervises until stopped or failed
+  ["PreforkServer:run"] = true,  -- serves until stopped
 }
 for _, name in ipairs{"capture2", "capture2e", "capture3", "popen2", "popen2e", "popen3",
                       "pipeline", "pipeline_r", "pipeline_rw", "pipeline_start", "pipeline_w"} do
