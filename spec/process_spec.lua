@@ -570,6 +570,27 @@ describe("Process.fork", function()
     assert(ok, err)
   end)
 
+  it("traps = 'default': a signal sent the moment the child exists takes the default action", function()
+    -- A master signals a worker it has just forked: the signal must not
+    -- reach the parent's trap or watch, copied into the child, and be lost
+    -- there before the child's dispositions are reset.
+    local S = require "brood.signal"
+    S.wait("QUIT", 0)                     -- watched, as a master's QUIT is
+    S.trap("USR1", function() end)        -- trapped
+    local ok, err = pcall(function()
+      for i = 1, 300 do
+        local sig = i % 2 == 0 and "QUIT" or "USR1"
+        local pid = P.fork(function() P.sleep(2) P._exit(7) end, {traps = "default"})
+        P.kill(sig, pid)
+        local _, st = P.wait2(pid)
+        assert.are.equal(SIG[sig], st.termsig, ("round %d: the child %s"):format(i, tostring(st)))
+      end
+    end)
+    S.trap("QUIT", "SYSTEM_DEFAULT")
+    S.trap("USR1", "DEFAULT")
+    assert(ok, err)
+  end)
+
   it("pdeathsig: the child gets the signal when its parent dies", function()
     local IO = require "brood.io"
     -- we adopt the orphan (subreaper), so we can see how it ended

@@ -268,6 +268,7 @@ int brood_fork(lua_State *L) {
 typedef struct {
   int pdeathsig;      /* 0, or the signal the child gets when we die */
   int default_traps;  /* the child starts with no traps */
+  const sigset_t *oldmask;  /* in the child: the mask to restore once set up */
 } ForkOpts;
 
 
@@ -335,7 +336,13 @@ static void childsetup(lua_State *L, const ForkOpts *o, pid_t parent) {
     /* the parent may have died already: then no signal would come */
     if (getppid() != parent) kill(getpid(), o->pdeathsig);
   }
-  if (o->default_traps) default_traps(L);
+  if (o->default_traps) {
+    int failed;
+    lua_pushcfunction(L, default_traps);
+    failed = lua_pcall(L, 0, 0, 0) != LUA_OK;
+    if (o->oldmask) pthread_sigmask(SIG_SETMASK, o->oldmask, NULL);
+    if (failed) lua_error(L);
+  }
 }
 
 
@@ -359,19 +366,34 @@ static int childmain(lua_State *L) {
 ** every signal at the system's default, no EXIT trap) or "keep".
 */
 static int process_fork(lua_State *L) {
-  int with_fn = lua_isfunction(L, 1);
+  int with_fn = lua_isfunction(L, 1), err;
+  sigset_t all, old;
   ForkOpts opts;
   pid_t pid, parent = brood_getpid();
   if (!with_fn && !lua_isnoneornil(L, 1) && !lua_istable(L, 1))
     luaL_typeerror(L, 1, "function or options table");
   checkforkopts(L, with_fn ? 2 : 1, &opts);
   brood_checknargs(L, with_fn ? 2 : 1);
+  /* With traps = "default", every signal stays blocked in the child until
+  ** its dispositions are the defaults: one sent to it in between (a
+  ** master's QUIT to a worker just forked) then takes the default action,
+  ** instead of reaching the parent's handler or watch -- and being lost. */
+  if (opts.default_traps) {
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+  }
   pid = brood_fork(L);
-  if (pid < 0) return brood_syserror(L, "fork");
+  err = errno;
+  if (pid != 0 && opts.default_traps) pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) {
+    errno = err;
+    return brood_syserror(L, "fork");
+  }
   if (pid > 0) {
     lua_pushinteger(L, pid);
     return 1;
   }
+  if (opts.default_traps) opts.oldmask = &old;
   if (!with_fn) {
     childsetup(L, &opts, parent);
     lua_pushnil(L);

@@ -928,7 +928,13 @@ int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) 
         return -1;
       }
     }
-    if (r > 0) return r;
+    if (r > 0) {
+      /* what the caller waits for came with (or after) a signal: its
+      ** handlers run before the call returns, as they would have, had
+      ** the signal come first -- not a turn of the script later */
+      brood_sig_check(L);
+      return r;
+    }
     if (look) return -1;
     if (last || (deadline >= 0 && brood_monotonic() >= deadline)) return 0;
     if (!piped) return -1;  /* a nap is over: the caller looks again */

@@ -60,7 +60,8 @@ local function listens_on(io, addr)
   local ok, a, b = pcall(io.local_address, io)
   if not ok then return false end
   if addr.path then return a == addr.path end
-  return (b == addr.port or addr.port == 0 and b) and (a == addr.host or addr.host == "0.0.0.0" and a == "0.0.0.0")
+  local port_ok = b == addr.port or (addr.port == 0 and b ~= nil)
+  return port_ok and a == addr.host
 end
 
 local function describe(io)
@@ -269,7 +270,10 @@ function Server:spawn(number)
       local ok2, data = pcall(beat_r.readpartial, beat_r, 4096)
       if not ok2 or not data then break end
       w.seen = now()
-      if w.state == "starting" then
+      if w.quit_on_checkin then
+        w.quit_on_checkin = nil
+        pcall(Process.kill, "QUIT", w.pid)
+      elseif w.state == "starting" then
         w.state = "running"
         self:event({ready = w})
       end
@@ -284,6 +288,12 @@ function Server:spawn(number)
   return w
 end
 
+function Server:forget(w)
+  local list = {}
+  for _, o in ipairs(self.workers) do if o ~= w then list[#list + 1] = o end end
+  self.workers = list
+end
+
 function Server:live()
   local list = {}
   for _, w in ipairs(self.workers) do
@@ -292,8 +302,14 @@ function Server:live()
   return list
 end
 
+-- A worker not yet checked in may not have its QUIT trap yet (QUIT's
+-- default is to dump core): it gets the QUIT once it checks in.
 local function stopworker(w, sig)
   if w.status then return end
+  if sig == "QUIT" and w.state == "starting" then
+    w.state, w.quit_on_checkin = "stopping", true
+    return
+  end
   w.state = "stopping"
   pcall(Process.kill, sig, w.pid)
 end
@@ -584,9 +600,7 @@ function Server:run()
             self.crashes[w.number] = (self.crashes[w.number] or 0) + 1
           end
         end
-        local live = {}
-        for _, o in ipairs(self.workers) do if o ~= w then live[#live + 1] = o end end
-        self.workers = live
+        self:forget(w)
       end
       self:maintain()
     end
@@ -599,19 +613,20 @@ function Server:run()
     signals:cancel()
     for _, w in ipairs(self:live()) do stopworker(w, graceful and "QUIT" or "TERM") end
     local deadline = now() + (graceful and self.shutdown or 1)
-    while #self:live() > 0 do
-      local left = deadline - now()
-      local ok, e = pcall(self.events.pop, self.events, math.max(left, 0))
-      if not ok or left <= 0 then
+    while #self.workers > 0 do  -- until every exit is reported
+      local ok, e = pcall(self.events.pop, self.events, math.max(deadline - now(), 0))
+      if ok and e and e.exited then
+        local w = e.exited
+        w.state = "stopped"
+        self.log(("worker %d (pid %d) stopped (%s)"):format(w.number, w.pid, words(w.status)))
+        self:forget(w)
+      elseif not ok then
+        if deadline == math.huge then error(e, 0) end
         for _, w in ipairs(self:live()) do
           self.log(("worker %d (pid %d) did not stop: KILL"):format(w.number, w.pid))
           pcall(Process.kill, "KILL", w.pid)
         end
         deadline = math.huge
-      elseif e and e.exited then
-        local w = e.exited
-        w.state = "stopped"
-        self.log(("worker %d (pid %d) stopped (%s)"):format(w.number, w.pid, words(w.status)))
       end
     end
     -- the listeners: a successor keeps them (and their paths) open
