@@ -570,7 +570,8 @@ describe("Process.fork", function()
     assert(ok, err)
   end)
 
-  it("traps = 'default': a signal sent the moment the child exists takes the default action", function()
+  it("traps = 'default': a signal sent the moment the child exists takes its default action",
+     function()
     -- A master signals a worker it has just forked: the signal must not
     -- reach the parent's trap or watch, copied into the child, and be lost
     -- there before the child's dispositions are reset.
