@@ -1012,7 +1012,8 @@ end
     local r = script([[
 local Socket = require "brood.socket"
 local a, b = Socket.pair("UNIX", "STREAM")
-IO.for_fd(0):reopen(a)
+local zero = IO.for_fd(0)  -- kept: collected, it would close fd 0
+zero:reopen(a)
 S.trap("USR1", function() error("interrupted", 0) end)
 local pid = P.fork(function() P.sleep(0.1) P.kill("USR1", P.ppid()) end)
 print(pcall(IO.stdin.gets, IO.stdin))
