@@ -230,6 +230,32 @@ size_t brood_io_read(lua_State *L, brood_IO *io, char *buf, size_t n) {
 }
 
 
+/* rawread into a buffer: where the bytes go is looked up again after
+** every wait, since a handler run meanwhile may have grown (moved) it. */
+size_t brood_io_readinto(lua_State *L, brood_IO *io, brood_Buffer *b, size_t off, size_t n) {
+  brood_buffer_reserve(L, b, off + n);
+  brood_sig_check(L);
+  for (;;) {
+    int nowait = brood_io_mustnotblock(io);
+    ssize_t r;
+    recheck(io, nowait);
+    if (nowait && io->waitfirst) brood_io_wait(L, io, POLLIN, -1);
+    brood_buffer_reserve(L, b, off + n);
+    r = read_once(io, b->data + off, n, nowait);
+    if (r >= 0) {
+      if ((size_t)r == n) io->waitfirst = 0;
+      return (size_t)r;
+    }
+    if (errno == EINTR) brood_sig_check(L);
+    else if (errno == EAGAIN) {
+      if (!nowait) io->nonblock = 1;
+      io->waitfirst = 1;
+    }
+    else brood_syserror(L, "read");
+  }
+}
+
+
 /* One write (EPIPE, never SIGPIPE) that never blocks when 'nowait'. */
 static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int nowait) {
   ssize_t r;
@@ -253,20 +279,32 @@ static ssize_t write_once(brood_IO *io, int fd, const char *p, size_t n, int now
 }
 
 
-void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, size_t len) {
-  while (len > 0) {
+/* Writes len bytes from data -- or, with b, from the buffer's memory,
+** looked up again after every wait: a handler run meanwhile may have
+** grown (moved) it. */
+static void writeall(lua_State *L, brood_IO *io, int fd, const char *data, brood_Buffer *b,
+                     size_t len) {
+  size_t off = 0;
+  while (off < len) {
     int nowait = brood_io_mustnotblock(io);
     ssize_t n;
     if (fd == io->fd) recheck(io, nowait);
-    n = write_once(io, fd, data, len, nowait);
-    if (n >= 0) {
-      data += n;
-      len -= (size_t)n;
-    }
+    n = write_once(io, fd, (b ? b->data : data) + off, len - off, nowait);
+    if (n >= 0) off += (size_t)n;
     else if (errno == EINTR) brood_sig_check(L);
     else if (errno == EAGAIN) brood_io_wait(L, io, POLLOUT, -1);
     else brood_syserror(L, "write");
   }
+}
+
+
+void brood_io_writeall(lua_State *L, brood_IO *io, int fd, const char *data, size_t len) {
+  writeall(L, io, fd, data, NULL, len);
+}
+
+
+void brood_io_writebuffer(lua_State *L, brood_IO *io, brood_Buffer *b, size_t len) {
+  writeall(L, io, io->pfd >= 0 ? io->pfd : io->fd, NULL, b, len);
 }
 
 
@@ -362,6 +400,24 @@ static void addwrite(lua_State *L, brood_IO *io, const char *s, size_t n) {
       io->wlen = rest;
     }
   }
+}
+
+
+/* A buffer's contents, written as addwrite writes a string: a small one
+** through the object's write buffer (as a string, since the flush that
+** makes room may wait), a large one straight from the buffer's memory. */
+static void writebuffer(lua_State *L, brood_IO *io, brood_Buffer *b) {
+  size_t len = b->len;
+  if (len == 0) return;
+  if (!io->sync && len < BUFSIZE) {
+    lua_pushlstring(L, b->data, len);
+    addwrite(L, io, lua_tostring(L, -1), len);
+    lua_pop(L, 1);
+    return;
+  }
+  syncstdio(io);
+  brood_io_flush(L, io);
+  brood_io_writebuffer(L, io, b, len);
 }
 
 
@@ -554,6 +610,44 @@ static int g_read(lua_State *L, brood_IO *io, int first) {
   return n - first;
 }
 
+/*
+** Up to n bytes into buffer b, replacing its contents: what the object
+** has buffered first, then straight from the descriptor into b (no
+** string, no second copy). 'partial': one read's worth (readpartial);
+** else n bytes, fewer only at end of file. Pushes b, or nil when end of
+** file came before any byte (b is then empty).
+*/
+static int read_buffer(lua_State *L, brood_IO *io, size_t n, int bufarg, int partial) {
+  brood_Buffer *b = brood_buffer_test(L, bufarg);
+  size_t got = 0;
+  b->len = 0;
+  if (buffered(io) > 0 && n > 0) {
+    size_t take = buffered(io) < n ? buffered(io) : n;
+    brood_buffer_reserve(L, b, take);
+    memcpy(b->data, io->rbuf + io->rpos, take);
+    io->rpos += take;
+    got = take;
+    if (partial) n = got;
+  }
+  while (got < n) {
+    /* big counts in steps that grow with what came (as read_chars) */
+    size_t step = got > READSTEP ? got : READSTEP, want = n - got, r;
+    if (partial && want > BUFSIZE && b->cap < n) want = BUFSIZE;  /* one read's worth */
+    if (want > step && b->cap < got + want) want = step;
+    r = brood_io_readinto(L, io, b, got, want);
+    if (r == 0) {
+      io->eof = 1;
+      break;
+    }
+    got += r;
+    if (partial) break;
+  }
+  b->len = got;
+  if (got == 0 && n > 0) lua_pushnil(L);
+  else lua_pushvalue(L, bufarg);
+  return 1;
+}
+
 /* }====================================================== */
 
 
@@ -563,9 +657,16 @@ static int g_read(lua_State *L, brood_IO *io, int first) {
 ** =======================================================
 */
 
-/* io:read(...) -- Lua's formats: "l" (default), "L", "n", "a", a count. */
+/* io:read(...) -- Lua's formats: "l" (default), "L", "n", "a", a count;
+** io:read(n, buffer) fills the buffer (IO.buffer) instead. */
 static int io_read(lua_State *L) {
-  return g_read(L, checkreadable(L, 1), 2);
+  brood_IO *io = checkreadable(L, 1);
+  if (lua_gettop(L) == 3 && brood_buffer_test(L, 3)) {
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, n >= 0, 2, "negative count");
+    return read_buffer(L, io, (size_t)n, 3, 0);
+  }
+  return g_read(L, io, 2);
 }
 
 
@@ -618,7 +719,15 @@ static int io_write(lua_State *L) {
   int n = lua_gettop(L), i;
   for (i = 2; i <= n; i++) {
     size_t len;
-    const char *s = luaL_checklstring(L, i, &len);
+    brood_Buffer *b = lua_type(L, i) == LUA_TUSERDATA ? brood_buffer_test(L, i) : NULL;
+    const char *s;
+    if (b) {
+      /* straight from the buffer; a handler that runs while the write
+      ** waits may grow (move) it: a copy is written in that case */
+      writebuffer(L, io, b);
+      continue;
+    }
+    s = luaL_checklstring(L, i, &len);
     addwrite(L, io, s, len);
   }
   lua_settop(L, 1);
@@ -827,6 +936,11 @@ static int io_readpartial(lua_State *L) {
   brood_IO *io = checkreadable(L, 1);
   lua_Integer n = luaL_checkinteger(L, 2);
   luaL_argcheck(L, n > 0, 2, "count must be positive");
+  if (!lua_isnoneornil(L, 3)) {
+    if (!brood_buffer_test(L, 3)) return luaL_typeerror(L, 3, "buffer");
+    brood_checknargs(L, 3);
+    return read_buffer(L, io, (size_t)n, 3, 1);
+  }
   if (buffered(io) == 0) {
     /* nothing buffered: read into this thread's scratch buffer, not the
     ** object's own (a server's thousand idle connections then hold no

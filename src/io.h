@@ -115,6 +115,44 @@ void brood_io_release(brood_IO *io, int closefd);
 int brood_io_lockop(lua_State *L, int arg);
 int brood_io_flockfd(lua_State *L, int fd, int op, int nonblock);
 
+/*
+** {======================================================
+** Buffers (buffer.c): IO.buffer, what reads fill and writes take
+** =======================================================
+*/
+
+#define BROOD_BUFFER_TYPE "brood.Buffer"
+
+typedef struct brood_Buffer {
+  char *data;             /* data[0..len) the contents; NULL until first needed */
+  size_t len, cap;
+} brood_Buffer;
+
+/* The buffer at arg, or NULL. */
+brood_Buffer *brood_buffer_test(lua_State *L, int arg);
+
+/* Makes room for n bytes (contents kept; it never shrinks); returns
+** b->data. Raises when memory runs out. */
+char *brood_buffer_reserve(lua_State *L, brood_Buffer *b, size_t n);
+
+/* The bytes of the string or buffer at arg (*len set), or NULL when it
+** is neither. */
+const char *brood_buffer_bytes(lua_State *L, int arg, size_t *len);
+
+/* Writes b's first len bytes to io's (write) descriptor, straight from
+** b's memory, looked up again after every wait. */
+void brood_io_writebuffer(lua_State *L, brood_IO *io, brood_Buffer *b, size_t len);
+
+/* Pushes the IO.buffer constructor (creating the type). */
+void brood_buffer_open(lua_State *L);
+
+/* Reads up to n bytes into b at offset off (as brood_io_read, from the
+** descriptor; b grows to hold them). Safe against trap handlers that
+** touch b while the read waits. Returns how many, 0 at end of file. */
+size_t brood_io_readinto(lua_State *L, brood_IO *io, brood_Buffer *b, size_t off, size_t n);
+
+/* }====================================================== */
+
 /* Adds methods to every IO object (the modules' own: socket.c's). */
 void brood_io_addmethods(lua_State *L, const luaL_Reg *methods);
 

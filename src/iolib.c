@@ -206,6 +206,8 @@ BROOD_API int luaopen_brood_io(lua_State *L) {
   static const char *const names[] = {"stdin", "stdout", "stderr"};
   int fd;
   luaL_newlib(L, io_funcs);
+  brood_buffer_open(L);
+  lua_setfield(L, -2, "buffer");
   brood_io_addmethods(L, brood_socket_methods);
   brood_open_popen(L);
   for (fd = 0; fd <= 2; fd++) {

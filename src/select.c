@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -149,14 +150,67 @@ static int copymethod(brood_IO *src, brood_IO *dst) {
 ** objects or paths. Bytes src has buffered go first. A destination
 ** whose reader is gone raises EPIPE, as every write does.
 */
+/* copy_stream with a buffer (IO.buffer) at either end: its contents go
+** out (from its memory), or it is filled with what src has (replacing
+** its contents). */
+static int copy_buffer(lua_State *L, brood_Buffer *from, brood_Buffer *to, lua_Integer limit) {
+  size_t done = 0;
+  if (from) {
+    size_t n = from->len;
+    if (limit >= 0 && (lua_Unsigned)limit < n) n = (size_t)limit;
+    if (to) {
+      brood_buffer_reserve(L, to, n);
+      memmove(to->data, from->data, n);
+      to->len = n;
+    }
+    else {
+      brood_IO *dst = streamarg(L, 2, 1);
+      if (!(dst->mode & BROOD_IO_WRITE) || dst->wrshut) luaL_argerror(L, 2, "not opened for writing");
+      brood_io_flush(L, dst);
+      brood_io_writebuffer(L, dst, from, n);
+    }
+    done = n;
+  }
+  else {
+    brood_IO *src = streamarg(L, 1, 0);
+    if (!(src->mode & BROOD_IO_READ) || src->rdshut) luaL_argerror(L, 1, "not opened for reading");
+    to->len = 0;
+    if (src->rlen > src->rpos) {
+      size_t n = src->rlen - src->rpos;
+      if (limit >= 0 && (lua_Unsigned)limit < n) n = (size_t)limit;
+      brood_buffer_reserve(L, to, n);
+      memcpy(to->data, src->rbuf + src->rpos, n);
+      src->rpos += n;
+      done = to->len = n;
+    }
+    while (limit < 0 || done < (size_t)limit) {
+      size_t chunk = done < 65536 ? 65536 : done;  /* grows with what came */
+      size_t n;
+      if (limit >= 0 && chunk > (size_t)limit - done) chunk = (size_t)limit - done;
+      n = brood_io_readinto(L, src, to, done, chunk);
+      if (n == 0) break;
+      done += n;
+      to->len = done;
+    }
+  }
+  lua_pushinteger(L, (lua_Integer)done);
+  return 1;
+}
+
+
 int brood_io_copy_stream(lua_State *L) {
-  brood_IO *src = streamarg(L, 1, 0), *dst = streamarg(L, 2, 1);
+  brood_IO *src, *dst;
   lua_Integer limit = lua_isnoneornil(L, 3) ? -1 : luaL_checkinteger(L, 3);
   lua_Integer done = 0;
-  int method = copymethod(src, dst), out;
+  int method, out;
   char *buf = NULL;
+  brood_Buffer *from = brood_buffer_test(L, 1), *to = brood_buffer_test(L, 2);
   luaL_argcheck(L, limit >= -1, 3, "length must not be negative");
   brood_checknargs(L, 3);
+  if (from || to) return copy_buffer(L, from, to, limit);
+  src = streamarg(L, 1, 0);
+  dst = streamarg(L, 2, 1);
+  method = copymethod(src, dst);
   if (!(src->mode & BROOD_IO_READ) || src->rdshut) luaL_argerror(L, 1, "not opened for reading");
   if (!(dst->mode & BROOD_IO_WRITE) || dst->wrshut) luaL_argerror(L, 2, "not opened for writing");
   out = dst->pfd >= 0 ? dst->pfd : dst->fd;

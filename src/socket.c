@@ -417,20 +417,26 @@ static int socktype(int fd) {
 static int sock_send(lua_State *L) {
   brood_IO *io = brood_io_check(L, 1);
   size_t len;
-  const char *msg = luaL_checklstring(L, 2, &len);
+  /* a buffer's memory is looked up again after each wait (a handler
+  ** may move it); a string's stays put */
+  brood_Buffer *buf = lua_type(L, 2) == LUA_TUSERDATA ? brood_buffer_test(L, 2) : NULL;
+  const char *msg = buf ? NULL : luaL_checklstring(L, 2, &len);
   int flags = checkflags(L, 3) | MSG_NOSIGNAL;
   struct sockaddr_un to;
   socklen_t tolen = 0;
   brood_checknargs(L, 4);
+  if (buf) len = buf->len;
   if (!lua_isnoneornil(L, 4)) tolen = unixaddr(L, 4, &to);
   if (tolen == 0 && socktype(io->fd) == SOCK_STREAM) {
     brood_io_flush(L, io);
-    brood_io_writeall(L, io, io->fd, msg, len);
+    if (buf) brood_io_writebuffer(L, io, buf, len);
+    else brood_io_writeall(L, io, io->fd, msg, len);
     lua_pushinteger(L, (lua_Integer)len);
     return 1;
   }
   for (;;) {
-    ssize_t n = sendto(io->fd, msg, len, flags | (brood_io_mustnotblock(io) ? MSG_DONTWAIT : 0),
+    ssize_t n = sendto(io->fd, buf ? (buf->data ? buf->data : "") : msg, len,
+                       flags | (brood_io_mustnotblock(io) ? MSG_DONTWAIT : 0),
                        tolen ? (struct sockaddr *)&to : NULL, tolen);
     if (n >= 0) {
       lua_pushinteger(L, n);
@@ -450,35 +456,53 @@ static int sock_recv(lua_State *L) {
   brood_IO *io = brood_io_check(L, 1);
   lua_Integer maxlen = luaL_checkinteger(L, 2);
   int flags = checkflags(L, 3);
+  brood_Buffer *buf = NULL;
   luaL_Buffer b;
-  char *p;
+  char *p = NULL;
   luaL_argcheck(L, maxlen > 0 && maxlen <= (1 << 26), 2, "maxlen out of range");
+  if (!lua_isnoneornil(L, 4)) {  /* Ruby's outbuf: filled in place, returned */
+    buf = brood_buffer_test(L, 4);
+    if (buf == NULL) return luaL_typeerror(L, 4, "buffer");
+    brood_checknargs(L, 4);
+    brood_buffer_reserve(L, buf, (size_t)maxlen);
+    buf->len = 0;
+  }
   if (io->rlen > io->rpos) {  /* read() buffered some: that comes first */
     size_t n = io->rlen - io->rpos;
     if ((size_t)maxlen < n) n = (size_t)maxlen;
-    lua_pushlstring(L, io->rbuf + io->rpos, n);
+    if (buf) {
+      memcpy(buf->data, io->rbuf + io->rpos, n);
+      buf->len = n;
+      lua_pushvalue(L, 4);
+    }
+    else lua_pushlstring(L, io->rbuf + io->rpos, n);
     if (!(flags & MSG_PEEK)) io->rpos += n;
     return 1;
   }
-  p = luaL_buffinitsize(L, &b, (size_t)maxlen);
+  if (!buf) p = luaL_buffinitsize(L, &b, (size_t)maxlen);
   for (;;) {
     ssize_t n;
     int nowait = brood_io_mustnotblock(io);
     if (nowait && io->waitfirst && !(flags & MSG_DONTWAIT)) brood_io_wait(L, io, POLLIN, -1);
+    if (buf) p = brood_buffer_reserve(L, buf, (size_t)maxlen);  /* (a handler may move it) */
     n = recv(io->fd, p, (size_t)maxlen, flags | (nowait ? MSG_DONTWAIT : 0));
     if (n > 0 || (n == 0 && socktype(io->fd) != SOCK_STREAM)) {
       if (n == maxlen) io->waitfirst = 0;
-      luaL_pushresultsize(&b, (size_t)n);
+      if (buf) {
+        buf->len = (size_t)n;
+        lua_pushvalue(L, 4);
+      }
+      else luaL_pushresultsize(&b, (size_t)n);
       return 1;
     }
     if (n == 0) {
-      luaL_pushresultsize(&b, 0);
+      if (!buf) luaL_pushresultsize(&b, 0);
       lua_pushnil(L);
       return 1;
     }
     if (errno == EAGAIN) {
       if (flags & MSG_DONTWAIT) {
-        luaL_pushresultsize(&b, 0);
+        if (!buf) luaL_pushresultsize(&b, 0);
         lua_pushnil(L);
         lua_pushliteral(L, "EAGAIN");
         return 2;
