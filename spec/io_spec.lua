@@ -862,6 +862,36 @@ os.remove(src)
     assert.are.equal(table.concat(want, "\n") .. "\n", r.out)
   end)
 
+  it("copy_stream from a socket into a pipe leaves the pipe usable by others meanwhile", function()
+    -- splice(socket -> pipe) holds the pipe's lock while it waits for a
+    -- datagram: another reader of the pipe would hang, unkillable
+    local Socket = require "brood.socket"
+    local a, b = Socket.pair("UNIX", "DGRAM")
+    local r, w = IO.pipe()
+    local copier = P.fork(function() IO.copy_stream(b, w, 5) end)
+    local reader = P.fork(function()
+      P.sleep(0.2)  -- the copier waits by now
+      local data, err = r:read_nonblock(10)
+      P._exit(data == nil and err == "EAGAIN" and 0 or 1)
+    end)
+    local state
+    assert(U.eventually(function()
+      state = U.procstate(reader)
+      return state == "Z" or state == "D"
+    end, 10))
+    a:send("hello")  -- ends the copy either way: nothing stays stuck
+    local _, st = P.wait2(reader)
+    P.wait(copier)
+    a:close()
+    b:close()
+    local copied = r:read_nonblock(10)
+    r:close()
+    w:close()
+    assert.are_not.equal("D", state, "the reader hung in the kernel")
+    assert.is_true(st.success)
+    assert.are.equal("hello", copied)
+  end)
+
   it("copy_stream closes the files it opened when it raises", function()
     local src = tmpname()
     IO.open(src, "w"):write("data"):close()

@@ -130,8 +130,8 @@ enum { BY_READWRITE, BY_SENDFILE, BY_SPLICE };
 #define MAYBLOCK(io) ((io)->kind != BROOD_KIND_FILE && (io)->kind != BROOD_KIND_PIPE)
 
 /*
-** How to move the bytes. The kernel does it where it can: splice when
-** either end is a pipe, sendfile from a file. While traps are set no
+** How to move the bytes. The kernel does it where it can: splice
+** between a pipe and a pipe or file, sendfile from a file. While traps are set no
 ** call may block where a handler could not run: a socket or terminal
 ** end then goes through brood's own reads and writes, which wait beside
 ** the signal pipe.
@@ -139,7 +139,12 @@ enum { BY_READWRITE, BY_SENDFILE, BY_SPLICE };
 static int copymethod(brood_IO *src, brood_IO *dst) {
   int trapping = brood_sig_handling();
   if (trapping && (MAYBLOCK(src) || MAYBLOCK(dst))) return BY_READWRITE;
-  if (src->kind == BROOD_KIND_PIPE || dst->kind == BROOD_KIND_PIPE) return BY_SPLICE;
+  /* splice holds the pipe's lock while it waits for the other end: with
+  ** a socket or terminal there (a datagram that never comes), every
+  ** other process reading or writing that pipe would hang in the kernel,
+  ** unkillable, for as long -- so not splice then */
+  if (src->kind == BROOD_KIND_PIPE || dst->kind == BROOD_KIND_PIPE)
+    return MAYBLOCK(src) || MAYBLOCK(dst) ? BY_READWRITE : BY_SPLICE;
   if (src->kind == BROOD_KIND_FILE) return BY_SENDFILE;
   return BY_READWRITE;
 }
