@@ -75,12 +75,13 @@ static int guard_ref = LUA_NOREF;      /*   the handlers table, the guard, */
 static int dispatcher_ref = LUA_NOREF; /*   and the dispatcher's anchor */
 static lua_State *dispatcher;          /* thread running handlers (no nesting) */
 static unsigned round_left[NSIG];      /* the round under way: handlers still due */
-static atomic_llong turn_ends;         /* after a round the script runs until
-                                       ** then (monotonic ns) before the next */
+static atomic_int deferring;           /* signals outran the last round: let the
+                                       ** script run a quantum before the next */
 static int armed_quantum;              /* the hook armed waits out a quantum */
 static double round_began;             /* when the round under way started */
 static double round_limit = -1;        /* ...and when it must stop (-1: never) */
 static double next_limit = -1;         /* the limit of the next round (a timed wait's) */
+static double turn_ends;               /* deferring: the script runs until then */
 static unsigned long ran;              /* trap functions run so far */
 static int replactive;                 /* the REPL owns Ctrl-C by default */
 
@@ -107,23 +108,15 @@ static void sig_hook(lua_State *L, lua_Debug *ar);
 ** compare-and-swap makes sure only one caller arms at a time.
 **
 ** Normally the hook fires at the very next instruction (every event,
-** count 1). Right after a round of handlers -- until 'turn_ends' -- the
-** interrupted code gets its turn first: at least QUANTUM instructions,
-** and at least as long as that round took (TURN_MIN at least), so that
+** count 1). While 'deferring' -- signals arrived during the last round
+** of handlers -- the interrupted code gets its turn first: at least
+** QUANTUM instructions, and at least as long as that round took, so that
 ** however hard a script is flooded it keeps half of the time the
-** handlers leave it, and a signal that follows the last one closely
-** joins the next round instead of starting one of its own. The hook then
-** fires every QUANTUM instructions to look at the clock; the script's own
-** line/call/return hooks still see their events meanwhile (sig_hook
-** passes them on). Blocking brood calls do not wait for the turn: they
-** run the handlers as soon as a signal wakes them.
+** handlers leave it. The hook then fires every QUANTUM instructions to
+** look at the clock; the script's own line/call/return hooks still see
+** their events meanwhile (sig_hook passes them on).
 */
 #define QUANTUM 1000
-#define TURN_MIN 100e-6
-
-static long long ns(double t) {
-  return (long long)(t * 1e9);
-}
 
 static void arm(void) {
   int expected = 0;
@@ -138,7 +131,7 @@ static void arm(void) {
   saved_hook = lua_gethook(L);
   saved_mask = lua_gethookmask(L);
   saved_count = lua_gethookcount(L);
-  armed_quantum = ns(brood_monotonic()) < atomic_load(&turn_ends);
+  armed_quantum = atomic_load(&deferring);
   if (armed_quantum)
     lua_sethook(L, sig_hook, (saved_hook ? saved_mask & ~LUA_MASKCOUNT : 0) | LUA_MASKCOUNT,
                 QUANTUM);
@@ -332,17 +325,15 @@ static void dispatch_done(lua_State *L) {
       round_left[s] = 0;
     }
   }
-  {
-    double now = brood_monotonic(), took = now - round_began;
-    atomic_store(&turn_ends, ns(now + (took > TURN_MIN ? took : TURN_MIN)));
+  if (hits_left()) {
+    double now = brood_monotonic();
+    turn_ends = now + (now - round_began);
+    atomic_store(&deferring, 1);
+    atomic_store(&any, 1);
+    disarm();  /* a signal during the round armed for the next instruction */
+    arm();
   }
-  /* The script's turn starts now, counted in instructions as well as in
-  ** time: the hook is armed for the quantum even with nothing pending,
-  ** so a signal that comes during the turn waits for its end. (A
-  ** signal during the round armed for the next instruction.) */
-  if (hits_left()) atomic_store(&any, 1);
-  disarm();
-  arm();
+  else atomic_store(&deferring, 0);
 }
 
 
@@ -423,8 +414,7 @@ static void sig_hook(lua_State *L, lua_Debug *ar) {
   lua_Hook user = saved_hook;
   int mask = saved_mask;
   /* Waiting out a quantum: the script's own events pass through. */
-  if (armed_quantum &&
-      (ar->event != LUA_HOOKCOUNT || ns(brood_monotonic()) < atomic_load(&turn_ends))) {
+  if (armed_quantum && (ar->event != LUA_HOOKCOUNT || brood_monotonic() < turn_ends)) {
     if (user && ar->event != LUA_HOOKCOUNT && (mask & (1 << ar->event))) user(L, ar);
     return;
   }
@@ -842,7 +832,7 @@ void brood_sig_forked(void) {
   }
   for (s = 1; s < NSIG; s++)
     if (sigs[s].watch && atomic_load(&queued[s])) atomic_store(&queued[s], 0);
-  if (atomic_load(&turn_ends)) atomic_store(&turn_ends, 0);
+  if (atomic_load(&deferring)) atomic_store(&deferring, 0);
   if (atomic_load(&armed)) disarm();
   if (dispatcher) {  /* forked by a handler: the rest of its round is the parent's */
     memset(round_left, 0, sizeof round_left);
@@ -931,7 +921,7 @@ int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) 
     if (r > 0) {
       /* what the caller waits for came with (or after) a signal: its
       ** handlers run before the call returns, as they would have, had
-      ** the signal come first -- not a turn of the script later */
+      ** the signal come first */
       brood_sig_check(L);
       return r;
     }
