@@ -508,6 +508,21 @@ describe("Process.fork", function()
     assert.are_not.equal(a, b)
   end)
 
+  it("gives a grandchild a seed of its own, not one its parent's parent hands out next", function()
+    -- seeds are drawn ahead, several forks at a time: a child's copy of
+    -- what is left must never be handed out again by the child
+    local IO = require "brood.io"
+    local r, w = IO.pipe()
+    local function say() w:write(("%d\n"):format(math.random(0, 2^52))) end
+    P.wait(P.fork(function() P.wait(P.fork(say)) end))  -- a grandchild
+    P.wait(P.fork(say))                                -- the next child
+    w:close()
+    local grandchild, child = r:read("l"), r:read("l")
+    r:close()
+    assert.is_truthy(grandchild and child)
+    assert.are_not.equal(grandchild, child)
+  end)
+
   it("keeps the parent's memory in the child, copy-on-write", function()
     local arr = {1, 2, 3}
     assert.are.equal(0, in_child(function()

@@ -119,6 +119,27 @@ describe("Socket.pair", function()
     S.trap("USR1", "SYSTEM_DEFAULT")
   end)
 
+  it("reads by the type of the socket under the object, after a reopen too", function()
+    local d1, d2 = Socket.pair("UNIX", "DGRAM")
+    local s1, s2 = Socket.pair("UNIX", "STREAM")
+    d1:send("")                          -- an empty datagram: a message, not the end
+    assert.are.equal("", d2:recv(100))   -- (its type looked up: a message socket)
+    d2:reopen(s2)                        -- the same object, now a stream
+    s2:close()
+    s1:send("last words")
+    s1:close()
+    local got, reads = {}, 0
+    repeat
+      local chunk = d2:recv(100)
+      reads = reads + 1
+      got[#got + 1] = chunk
+    until chunk == nil or reads > 100
+    d1:close()
+    d2:close()
+    assert.are.equal("last words", table.concat(got))
+    assert.is_true(reads <= 3, "the end of a stream read as empty messages")
+  end)
+
   it("rejects unknown domains and types", function()
     assert.has_error(function() Socket.pair("MARS", "STREAM") end)
     assert.has_error(function() Socket.pair("UNIX", "RIVER") end)

@@ -194,7 +194,10 @@ static ssize_t read_once(brood_IO *io, char *buf, size_t n, int nowait) {
 ** socket must not be read in a way that waits where no handler runs.
 */
 static void recheck(brood_IO *io, int nowait) {
-  if (nowait && io->kind == BROOD_KIND_FILE) io->kind = fdkind(io->fd);
+  if (nowait && io->kind == BROOD_KIND_FILE) {
+    io->kind = fdkind(io->fd);
+    io->socktype = 0;
+  }
 }
 
 
@@ -1212,6 +1215,7 @@ static int io_reopen(lua_State *L) {
   if (opened >= 0) close(opened);
   io->mode = mode;
   io->kind = fdkind(io->fd);
+  io->socktype = 0;  /* another file now: look again */
   io->nonblock = (fcntl(io->fd, F_GETFL) & O_NONBLOCK) != 0;
   io->rpos = io->rlen = 0;
   io->eof = 0;

@@ -50,6 +50,7 @@ struct brood_IO {
   int fd;                 /* -1 once closed */
   int mode;               /* BROOD_IO_READ | BROOD_IO_WRITE */
   int kind;               /* BROOD_KIND_* */
+  int socktype;           /* a socket's SOCK_* type once looked up; 0: not yet */
   int nonblock;           /* O_NONBLOCK is set on the descriptor */
   int owned;              /* close the fd with the object (not fds 0-2) */
   int sync;               /* writes go straight out, no buffering */

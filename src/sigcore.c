@@ -932,6 +932,57 @@ int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) 
 }
 
 
+/*
+** A wait for signals alone (Signal.pause, Signal.wait): the signal is
+** taken with sigtimedwait, with every signal brood handles blocked for
+** the call -- no handler frame, no wake-up byte written and read back:
+** three system calls where the poll costs four, and no signal frame.
+** What on_signal would have recorded is recorded the same, so the
+** handlers run as they always do. Where others may need the pipe (a host
+** polling it, the task scheduler) it is brood_sig_wait as usual.
+** Returns -1 (look again), 0 (timed out).
+*/
+int brood_sig_pause(lua_State *L, double deadline) {
+  sigset_t set, old;
+  siginfo_t info;
+  struct timespec ts, *tp = NULL;
+  int s, n = 0, got, err;
+  if (atomic_load(&any) || atomic_load(&exported) || suspender || wake_stale)
+    return brood_sig_wait(L, -1, 0, deadline);
+  sigemptyset(&set);
+  for (s = 1; s < NSIG; s++)
+    if (sigs[s].action != BROOD_SIGACT_NONE && sigs[s].action != BROOD_SIGACT_PIPE) {
+      sigaddset(&set, s);
+      n++;
+    }
+  if (n == 0) return brood_sig_wait(L, -1, 0, deadline);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
+  if (atomic_load(&any)) {  /* came before the block */
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return -1;
+  }
+  if (deadline >= 0) {
+    double left = deadline - brood_monotonic();
+    if (left <= 0) {
+      pthread_sigmask(SIG_SETMASK, &old, NULL);
+      return 0;
+    }
+    if (left > 86400) left = 86400;  /* a far deadline: wait a day, then look again */
+    ts.tv_sec = (time_t)left;
+    ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+    tp = &ts;
+  }
+  got = sigtimedwait(&set, &info, tp);
+  err = errno;
+  if (got > 0) on_signal(got);  /* as if delivered: counted, the hook armed */
+  pthread_sigmask(SIG_SETMASK, &old, NULL);  /* any other pending: delivered now */
+  if (got > 0 || err == EINTR) return -1;
+  if (err == EAGAIN) return deadline >= 0 && brood_monotonic() >= deadline ? 0 : -1;
+  errno = err;
+  return brood_syserror(L, "sigtimedwait");
+}
+
+
 int brood_sig_wait(lua_State *L, int fd, int events, double deadline) {
   struct pollfd p[2];
   int r;

@@ -55,6 +55,11 @@ int brood_sig_pending(void);
 */
 int brood_sig_wait(lua_State *L, int fd, int events, double deadline);
 
+/* A wait for signals alone (Signal.pause, Signal.wait): as
+** brood_sig_wait(L, -1, 0, deadline), cheaper where nothing else may
+** need the wake-up pipe. -1: look again; 0: timed out. */
+int brood_sig_pause(lua_State *L, double deadline);
+
 /*
 ** The same over several descriptors: polls fds[0..nfds-1] -- the array
 ** must have room for one more entry, brood's wake-up pipe -- and returns

@@ -216,7 +216,7 @@ static int signal_pause(lua_State *L) {
       lua_pushboolean(L, 1);
       return 1;
     }
-    r = brood_sig_wait(L, -1, 0, deadline);
+    r = brood_sig_pause(L, deadline);
     if (r == 0 && brood_sig_ran() == seen) {
       lua_pushboolean(L, 0);
       return 1;
@@ -296,7 +296,7 @@ static int signal_wait(lua_State *L) {
     int timedout;
     brood_sig_check(L);
     if (takeone(L, want, n)) return 1;
-    timedout = brood_sig_wait(L, -1, 0, deadline) == 0;
+    timedout = brood_sig_pause(L, deadline) == 0;
     if (timedout && !takeone(L, want, n)) lua_pushnil(L);
     if (timedout) return 1;
   }

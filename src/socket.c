@@ -403,11 +403,16 @@ static int sock_accept_nonblock(lua_State *L) {
 }
 
 
-static int socktype(int fd) {
-  int type = SOCK_STREAM;
-  socklen_t len = sizeof type;
-  getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
-  return type;
+/* The socket's type, looked up once per object (a send or recv on a
+** message socket must not cost a getsockopt each). */
+static int socktype(brood_IO *io) {
+  if (io->socktype == 0) {
+    int type = SOCK_STREAM;
+    socklen_t len = sizeof type;
+    if (getsockopt(io->fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return SOCK_STREAM;
+    io->socktype = type;
+  }
+  return io->socktype;
 }
 
 
@@ -427,7 +432,7 @@ static int sock_send(lua_State *L) {
   brood_checknargs(L, 4);
   if (buf) len = buf->len;
   if (!lua_isnoneornil(L, 4)) tolen = unixaddr(L, 4, &to);
-  if (tolen == 0 && socktype(io->fd) == SOCK_STREAM) {
+  if (tolen == 0 && socktype(io) == SOCK_STREAM) {
     brood_io_flush(L, io);
     if (buf) brood_io_writebuffer(L, io, buf, len);
     else brood_io_writeall(L, io, io->fd, msg, len);
@@ -486,7 +491,7 @@ static int sock_recv(lua_State *L) {
     if (nowait && io->waitfirst && !(flags & MSG_DONTWAIT)) brood_io_wait(L, io, POLLIN, -1);
     if (buf) p = brood_buffer_reserve(L, buf, (size_t)maxlen);  /* (a handler may move it) */
     n = recv(io->fd, p, (size_t)maxlen, flags | (nowait ? MSG_DONTWAIT : 0));
-    if (n > 0 || (n == 0 && socktype(io->fd) != SOCK_STREAM)) {
+    if (n > 0 || (n == 0 && socktype(io) != SOCK_STREAM)) {
       if (n == maxlen) io->waitfirst = 0;
       if (buf) {
         buf->len = (size_t)n;
