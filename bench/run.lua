@@ -4,11 +4,14 @@
 -- luaposix), as a ratio to C.
 --
 -- usage: brood bench/run.lua BUILD_DIR [--rounds R] [--runs N] [--impls c,brood,...]
---                            [--skip PATTERN] [workload-file...]
+--                            [--skip PATTERN] [--unpinned] [workload-file...]
 --   (./dev bench does this with a release build)
 --
 -- Implementations run interleaved, round by round, so that a slow
--- moment of the machine hits them all alike. A workload is either
+-- moment of the machine hits them all alike. Every process of a workload
+-- runs on CPU 0 (taskset -c 0): the figure is CPU cost, what a busy
+-- machine pays; --unpinned lets the scheduler spread them, which on a
+-- small machine measures cross-CPU wake-ups as much as the runtime. A workload is either
 --   external: the runner times whole runs of a program (time, rss), or
 --   internal: the program measures itself and prints "result <number>"
 --             (metric "time" in seconds, or "rate" in operations/second).
@@ -20,6 +23,7 @@ local build = assert(arg[1], "usage: brood bench/run.lua BUILD_DIR [options] [wo
 local rounds, runs = 9, 10
 local files = {}
 local only   -- --impls c,brood: run just these implementations
+local pinned = true  -- --unpinned: no taskset
 local skip   -- --skip PATTERN: leave out the workloads whose names match
 do
   local i = 2
@@ -27,6 +31,7 @@ do
     if arg[i] == "--rounds" then rounds = tonumber(arg[i + 1]); i = i + 2
     elseif arg[i] == "--runs" then runs = tonumber(arg[i + 1]); i = i + 2
     elseif arg[i] == "--skip" then skip = arg[i + 1]; i = i + 2
+    elseif arg[i] == "--unpinned" then pinned = false; i = i + 1
     elseif arg[i] == "--impls" then
       only = {}
       for k in (arg[i + 1] or ""):gmatch("[^,]+") do only[k] = true end
@@ -40,7 +45,7 @@ end
 
 local IMPLS = {
   {"c", "C"}, {"brood", "brood"}, {"lua54", "lua5.4"}, {"ruby", "Ruby"},
-  {"python", "Python 3"}, {"luaposix", "Lua 5.3 + luaposix"},
+  {"python", "Python 3"}, {"luaposix", "Lua 5.3 + luaposix"}, {"luv", "luv (Lua 5.4)"},
 }
 if only then
   for i = #IMPLS, 1, -1 do
@@ -117,16 +122,19 @@ local function median(t)
 end
 
 -- One round of one implementation; appends its samples to 'into'.
+local PIN = pinned and "taskset -c 0 " or ""
+
 local function sample(w, argv, into)
+  local pin = w.unpinned and "" or PIN  -- a spinning waiter needs a second CPU
   if w.kind == "external" then
-    local out = capture(("timeout %d "):format(LIMIT) ..
+    local out = capture(("timeout %d "):format(LIMIT) .. pin ..
       cmdline{artifacts.runner, tostring(runs)} .. " " .. cmdline(argv))
     for wall, rss, status in out:gmatch("(%S+) (%S+) (%S+)\n") do
       if tonumber(status) ~= 0 then return false end
       into[#into + 1] = w.metric == "rss" and tonumber(rss) or tonumber(wall)
     end
   else
-    local out = capture(("timeout %d "):format(LIMIT) .. cmdline(argv))
+    local out = capture(("timeout %d "):format(LIMIT) .. pin .. cmdline(argv))
     local v = tonumber(out:match("result%s+(%S+)"))
     if not v then return false end
     into[#into + 1] = v
@@ -191,7 +199,8 @@ local function machine()
       ver("ruby -v", "ruby ([%d%.]+)"), ver(python .. " --version", "Python ([%d%.]+)"),
       ver("lua5.3 -v", "Lua ([%d%.]+)"),
       ver("lua5.3 -e 'print(require(\"posix\").version)'", "luaposix ([%d%.]+)"),
-      ver("cc --version", "^([^\n]*)")),
+      ver("cc --version", "^([^\n]*)")) ..
+      (", luv (libuv %s)"):format(ver("lua5.4 -e 'print(require(\"luv\").version_string())'")),
   }, "\n")
 end
 
@@ -199,7 +208,8 @@ local report = {
   "# brood benchmarks",
   "",
   ("Taken %s with `./dev bench` (release build; medians of %d rounds × %d runs,"
-    .. " implementations interleaved)."):format(os.date("!%Y-%m-%d"), rounds, runs),
+    .. " implementations interleaved; %s)."):format(os.date("!%Y-%m-%d"), rounds, runs,
+    pinned and "every process of a workload pinned to CPU 0: CPU cost" or "unpinned"),
   "",
   machine(),
   "",

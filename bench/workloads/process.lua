@@ -29,7 +29,7 @@ return {
     name = "fork + wait round trip",
     kind = "internal", metric = "time",
     impls = impls("2000", "0"),
-    goal = "≤ 1.3× C, ahead of the rest", check = goal(1.3),
+    goal = "≤ 1.25× C, ahead of the rest", check = goal(1.25),
   },
   {
     name = "fork + wait with 100 MB of heap",

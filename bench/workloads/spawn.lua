@@ -11,11 +11,12 @@ local function impls(mode, n, mb)
     ruby = {"ruby", "bench/programs/spawn.rb", mode, n, mb},
     python = {"@python", "bench/programs/spawn.py", mode, n, mb},
     luaposix = {"lua5.3", "bench/programs/spawn_posix.lua", mode, n, mb},
+    luv = mb == "0" and {"lua5.4", "bench/programs/spawn_luv.lua", mode, n} or nil,
   }
 end
 
 local function ahead(v)
-  for _, k in ipairs{"ruby", "python", "luaposix"} do
+  for _, k in ipairs{"ruby", "python", "luaposix", "luv"} do
     if v[k] and v[k] <= v.brood then return false end
   end
   return true
