@@ -201,17 +201,20 @@ static void recheck(brood_IO *io, int nowait) {
 }
 
 
-/* Reads up to n bytes; returns how many, 0 at end of file. Pending
-** handlers run first: a source that never makes it wait (/dev/zero, a
-** big file) still lets them in between reads. */
-static size_t rawread(lua_State *L, brood_IO *io, char *buf, size_t n) {
+/* Reads up to n bytes into buf -- or, with b, into the buffer at offset
+** off, its memory looked up again after every wait (a handler run
+** meanwhile may have grown, and so moved, it). Returns how many, 0 at end
+** of file. Pending handlers run first: a source that never makes it wait
+** (/dev/zero, a big file) still lets them in between reads. */
+static size_t rawread(lua_State *L, brood_IO *io, char *buf, brood_Buffer *b, size_t off,
+                      size_t n) {
   brood_sig_check(L);
   for (;;) {
     int nowait = brood_io_mustnotblock(io);
     ssize_t r;
     recheck(io, nowait);
     if (nowait && io->waitfirst) brood_io_wait(L, io, POLLIN, -1);
-    r = read_once(io, buf, n, nowait);
+    r = read_once(io, b ? brood_buffer_reserve(L, b, off + n) + off : buf, n, nowait);
     if (r >= 0) {
       if ((size_t)r == n) io->waitfirst = 0;  /* data was plentiful */
       return (size_t)r;
@@ -229,33 +232,13 @@ static size_t rawread(lua_State *L, brood_IO *io, char *buf, size_t n) {
 
 
 size_t brood_io_read(lua_State *L, brood_IO *io, char *buf, size_t n) {
-  return rawread(L, io, buf, n);
+  return rawread(L, io, buf, NULL, 0, n);
 }
 
 
-/* rawread into a buffer: where the bytes go is looked up again after
-** every wait, since a handler run meanwhile may have grown (moved) it. */
 size_t brood_io_readinto(lua_State *L, brood_IO *io, brood_Buffer *b, size_t off, size_t n) {
-  brood_buffer_reserve(L, b, off + n);
-  brood_sig_check(L);
-  for (;;) {
-    int nowait = brood_io_mustnotblock(io);
-    ssize_t r;
-    recheck(io, nowait);
-    if (nowait && io->waitfirst) brood_io_wait(L, io, POLLIN, -1);
-    brood_buffer_reserve(L, b, off + n);
-    r = read_once(io, b->data + off, n, nowait);
-    if (r >= 0) {
-      if ((size_t)r == n) io->waitfirst = 0;
-      return (size_t)r;
-    }
-    if (errno == EINTR) brood_sig_check(L);
-    else if (errno == EAGAIN) {
-      if (!nowait) io->nonblock = 1;
-      io->waitfirst = 1;
-    }
-    else brood_syserror(L, "read");
-  }
+  brood_buffer_reserve(L, b, off + n);  /* memory first: no error after the read */
+  return rawread(L, io, NULL, b, off, n);
 }
 
 
@@ -438,7 +421,7 @@ static size_t fill(lua_State *L, brood_IO *io) {
     io->rlen -= io->rpos;
     io->rpos = 0;
   }
-  n = rawread(L, io, io->rbuf + io->rlen, io->rcap - io->rlen);
+  n = rawread(L, io, io->rbuf + io->rlen, NULL, 0, io->rcap - io->rlen);
   io->rlen += n;
   io->eof = n == 0;
   return n;
@@ -504,7 +487,7 @@ static void read_all(lua_State *L, brood_IO *io) {
   io->rpos = io->rlen = 0;
   for (;;) {
     char *p = luaL_prepbuffsize(&b, BUFSIZE);
-    size_t n = rawread(L, io, p, BUFSIZE);
+    size_t n = rawread(L, io, p, NULL, 0, BUFSIZE);
     if (n == 0) break;
     luaL_addsize(&b, n);
   }
@@ -540,7 +523,7 @@ static int read_chars(lua_State *L, brood_IO *io, size_t n) {
       ** for the line, not 2^53 bytes */
       size_t step = got > READSTEP ? got : READSTEP;
       char *p = luaL_prepbuffsize(&b, step < want ? step : want);
-      size_t r = rawread(L, io, p, step < want ? step : want);
+      size_t r = rawread(L, io, p, NULL, 0, step < want ? step : want);
       if (r == 0) {
         io->eof = 1;
         break;
@@ -953,7 +936,7 @@ static int io_readpartial(lua_State *L) {
     size_t r;
     if (scratch == NULL && (scratch = malloc(BUFSIZE)) == NULL)
       return brood_raise(L, "read", NULL, ENOMEM);
-    r = rawread(L, io, scratch, (size_t)n < BUFSIZE ? (size_t)n : BUFSIZE);
+    r = rawread(L, io, scratch, NULL, 0, (size_t)n < BUFSIZE ? (size_t)n : BUFSIZE);
     io->eof = r == 0;
     if (r == 0) lua_pushnil(L);
     else lua_pushlstring(L, scratch, r);

@@ -31,15 +31,7 @@ end
 
 local function specerror(msg) run.argerror("prefork", 1, msg) end
 
--- "exited with status 1", "killed by signal KILL"
-local function words(st)
-  if st.exitstatus then return "exited with status " .. st.exitstatus end
-  if st.termsig then
-    return "killed by signal " .. (Signal.signame(st.termsig) or st.termsig) ..
-           (st.coredump and " (core dumped)" or "")
-  end
-  return tostring(st)
-end
+local words = run.words  -- "exited with status 1", "killed by signal TERM"
 
 -- A listen entry as an address: {tcp = true, host =, port =} or
 -- {path = ...}; nil, why when it is none.

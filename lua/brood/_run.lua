@@ -228,6 +228,19 @@ local function tail(s)
   return (s:gsub("%s+$", ""))
 end
 
+--- A process's end in words, for logs: "exited with status 1",
+-- "killed by signal TERM (core dumped)"; a string (a start that failed)
+-- as "could not start: ...".
+function M.words(st)
+  if type(st) == "string" then return "could not start: " .. st end
+  if st.exitstatus then return "exited with status " .. st.exitstatus end
+  if st.termsig then
+    return "killed by signal " .. (require("brood.signal").signame(st.termsig) or st.termsig) ..
+           (st.coredump and " (core dumped)" or "")
+  end
+  return tostring(st)
+end
+
 --- After a run: the timeout error, or the check error, or nothing.
 function M.verdict(fname, cmd, extra, status, killed, out, err)
   fname = fname:match("[^.]+$")  -- the error's syscall: "capture3"

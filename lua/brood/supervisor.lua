@@ -133,16 +133,7 @@ local function checktype(what, key, v, want)
   end
 end
 
--- "exited with status 1", "killed by signal TERM", "could not start: ..."
-local function words(st)
-  if type(st) == "string" then return "could not start: " .. st end
-  if st.exitstatus then return "exited with status " .. st.exitstatus end
-  if st.termsig then
-    return "killed by signal " .. (Signal.signame(st.termsig) or st.termsig) ..
-           (st.coredump and " (core dumped)" or "")
-  end
-  return tostring(st)
-end
+local words = run.words  -- "exited with status 1", "killed by signal TERM"
 
 --- Supervisor.new(spec) -> a supervisor, its spec checked before anything
 -- starts: spec.children (a list, started in order; each {name =,
