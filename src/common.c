@@ -276,7 +276,9 @@ static atomic_int selfpid;
 static pthread_once_t selfpid_once = PTHREAD_ONCE_INIT;
 
 /* In a new child: looked up when first needed (most children never ask;
-** a getpid each was a fifth of a fork's system calls). */
+** a getpid each was a fifth of a fork's system calls). Never to be called
+** in a child that shares our memory (spawn's CLONE_VM child before its
+** exec): it would store its pid in ours. */
 static void selfpid_forget(void) {
   atomic_store(&selfpid, 0);
 }

@@ -177,8 +177,18 @@ volatile sig_atomic_t brood_sig_inwrite;
 
 static atomic_ulong arrivals;          /* signals caught (brood_sig_arrivals) */
 
+static atomic_int sleeping;  /* a thread waits in sigtimedwait (brood_sig_pause) */
+static pthread_t sleeper;    /* ...this one */
+
 static void on_signal(int signo) {
   int saved_errno = errno;
+  /* Another thread got a signal that the one in sigtimedwait blocks:
+  ** hand it over, or that one would not wake (it counts it itself). */
+  if (atomic_load(&sleeping) && !pthread_equal(pthread_self(), sleeper)) {
+    pthread_kill(sleeper, signo);
+    errno = saved_errno;
+    return;
+  }
   if (sigs[signo].action == BROOD_SIGACT_PIPE) {
     if (!brood_sig_inwrite) {  /* not ours: die of it as by default */
       signal(SIGPIPE, SIG_DFL);
@@ -938,8 +948,10 @@ int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) 
 ** the call -- no handler frame, no wake-up byte written and read back:
 ** three system calls where the poll costs four, and no signal frame.
 ** What on_signal would have recorded is recorded the same, so the
-** handlers run as they always do. Where others may need the pipe (a host
-** polling it, the task scheduler) it is brood_sig_wait as usual.
+** handlers run as they always do; a signal the kernel gives another
+** thread meanwhile is handed to this one (pthread_kill). Where others may
+** need the pipe (a host polling it, the task scheduler) it is
+** brood_sig_wait as usual.
 ** Returns -1 (look again), 0 (timed out).
 */
 int brood_sig_pause(lua_State *L, double deadline) {
@@ -972,8 +984,11 @@ int brood_sig_pause(lua_State *L, double deadline) {
     ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
     tp = &ts;
   }
+  sleeper = pthread_self();
+  atomic_store(&sleeping, 1);
   got = sigtimedwait(&set, &info, tp);
   err = errno;
+  atomic_store(&sleeping, 0);
   if (got > 0) on_signal(got);  /* as if delivered: counted, the hook armed */
   pthread_sigmask(SIG_SETMASK, &old, NULL);  /* any other pending: delivered now */
   if (got > 0 || err == EINTR) return -1;
