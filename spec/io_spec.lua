@@ -892,6 +892,25 @@ os.remove(src)
     assert.are.equal("hello", copied)
   end)
 
+  it("keeps guarding writes after a SIGPIPE it could not die of (PID 1 of a namespace)", function()
+    -- the first broken-pipe write installs the guard; a SIGPIPE sent by
+    -- kill then means "die as by default" -- which PID 1 does not. Its
+    -- next writes, and its children's (they inherit its dispositions),
+    -- must still get EPIPE, not be killed
+    local r = U.sh("unshare --pid --fork " .. U.quote(U.BROOD) .. " -e " .. U.quote([[
+      local IO, P = require "brood.io", require "brood.process"
+      local function broken() local r, w = IO.pipe() r:close() return w end
+      print(P.pid(), select(2, pcall(broken().write, broken(), "x")).errno)
+      P.kill("PIPE", P.pid())
+      print(select(2, pcall(broken().write, broken(), "x")).errno)
+      local _, st = P.wait2(P.fork(function()
+        print(select(2, pcall(broken().write, broken(), "x")).errno)
+      end))
+      print(st)]]))
+    assert.are.equal("", r.err)
+    assert.matches("^1\tEPIPE\nEPIPE\nEPIPE\npid %d+ exit 0\n$", r.out)
+  end)
+
   it("copy_stream closes the files it opened when it raises", function()
     local src = tmpname()
     IO.open(src, "w"):write("data"):close()

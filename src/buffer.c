@@ -72,7 +72,7 @@ static int buffer_new(lua_State *L) {
   memset(b, 0, sizeof *b);
   luaL_setmetatable(L, BROOD_BUFFER_TYPE);
   brood_buffer_reserve(L, b, s ? len : cap);
-  if (s) {
+  if (s && len > 0) {
     memcpy(b->data, s, len);
     b->len = len;
   }
@@ -118,7 +118,7 @@ static int buffer_set(lua_State *L) {
   if (s == NULL) return luaL_typeerror(L, 2, "string or buffer");
   brood_checknargs(L, 2);
   brood_buffer_reserve(L, b, len);
-  memmove(b->data, s, len);
+  if (len > 0) memmove(b->data, s, len);
   b->len = len;
   lua_settop(L, 1);
   return 1;

@@ -165,7 +165,7 @@ static int copy_buffer(lua_State *L, brood_Buffer *from, brood_Buffer *to, lua_I
     if (limit >= 0 && (lua_Unsigned)limit < n) n = (size_t)limit;
     if (to) {
       brood_buffer_reserve(L, to, n);
-      memmove(to->data, from->data, n);
+      if (n > 0) memmove(to->data, from->data, n);
       to->len = n;
     }
     else {
@@ -184,7 +184,7 @@ static int copy_buffer(lua_State *L, brood_Buffer *from, brood_Buffer *to, lua_I
       size_t n = src->rlen - src->rpos;
       if (limit >= 0 && (lua_Unsigned)limit < n) n = (size_t)limit;
       brood_buffer_reserve(L, to, n);
-      memcpy(to->data, src->rbuf + src->rpos, n);
+      if (n > 0) memcpy(to->data, src->rbuf + src->rpos, n);
       src->rpos += n;
       done = to->len = n;
     }

@@ -92,7 +92,7 @@ static int replactive;                 /* the REPL owns Ctrl-C by default */
 ** kinds, for what trap returns). */
 static struct { unsigned char action, trap, watch; } sigs[NSIG];
 static atomic_uint queued[NSIG];       /* arrivals Signal.wait has not taken */
-static int pipe_guarded = -1;          /* the SIGPIPE guard: unknown (-1), off, on */
+static volatile sig_atomic_t pipe_guarded = -1;  /* the SIGPIPE guard: unknown (-1), off, on */
 static int nhandled;  /* signals whose action runs something in Lua */
 static brood_sig_suspendf suspender;   /* a scheduler's (brood_sig_setsuspend) */
 static int cooperative;                /* ...which needs every wait now */
@@ -191,6 +191,10 @@ static void on_signal(int signo) {
   }
   if (sigs[signo].action == BROOD_SIGACT_PIPE) {
     if (!brood_sig_inwrite) {  /* not ours: die of it as by default */
+      /* the guard is gone: a process that survives this (PID 1 of a
+      ** namespace ignores it) guards its next write again */
+      sigs[SIGPIPE].action = BROOD_SIGACT_NONE;
+      pipe_guarded = -1;
       signal(SIGPIPE, SIG_DFL);
       raise(SIGPIPE);  /* delivered when this handler returns */
     }
