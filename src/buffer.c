@@ -16,6 +16,8 @@
 
 
 #define MAXBUF ((size_t)1 << 40)  /* far beyond any machine: a typo's size */
+#define PREALLOC ((size_t)1 << 24)  /* a capacity is reserved up to 16 MiB: more
+                                    ** comes as the contents grow */
 
 brood_Buffer *brood_buffer_test(lua_State *L, int arg) {
   return luaL_testudata(L, arg, BROOD_BUFFER_TYPE);
@@ -55,8 +57,8 @@ const char *brood_buffer_bytes(lua_State *L, int arg, size_t *len) {
 
 
 /* IO.buffer([capacity or string]) -> an empty buffer with room for
-** capacity bytes (none: it grows as needed), or one holding a copy of
-** the string. */
+** capacity bytes (16 MiB at most reserved now; none: it grows as needed),
+** or one holding a copy of the string. */
 static int buffer_new(lua_State *L) {
   brood_Buffer *b;
   size_t len = 0, cap = 0;
@@ -71,7 +73,7 @@ static int buffer_new(lua_State *L) {
   b = lua_newuserdatauv(L, sizeof *b, 0);
   memset(b, 0, sizeof *b);
   luaL_setmetatable(L, BROOD_BUFFER_TYPE);
-  brood_buffer_reserve(L, b, s ? len : cap);
+  brood_buffer_reserve(L, b, s ? len : cap < PREALLOC ? cap : PREALLOC);
   if (s && len > 0) {
     memcpy(b->data, s, len);
     b->len = len;
