@@ -275,27 +275,18 @@ int brood_traceback(lua_State *L) {
 static atomic_int selfpid;
 static pthread_once_t selfpid_once = PTHREAD_ONCE_INIT;
 
-/* In a new child: looked up when first needed (most children never ask;
-** a getpid each was a fifth of a fork's system calls). Never to be called
-** in a child that shares our memory (spawn's CLONE_VM child before its
-** exec): it would store its pid in ours. */
-static void selfpid_forget(void) {
-  atomic_store(&selfpid, 0);
+static void selfpid_refresh(void) {
+  atomic_store(&selfpid, (int)getpid());
 }
 
 static void selfpid_init(void) {
-  pthread_atfork(NULL, NULL, selfpid_forget);
+  selfpid_refresh();
+  pthread_atfork(NULL, NULL, selfpid_refresh);
 }
 
 pid_t brood_getpid(void) {
-  int pid;
   pthread_once(&selfpid_once, selfpid_init);
-  pid = atomic_load(&selfpid);
-  if (pid == 0) {
-    pid = (int)getpid();
-    atomic_store(&selfpid, pid);
-  }
-  return (pid_t)pid;
+  return (pid_t)atomic_load(&selfpid);
 }
 
 
