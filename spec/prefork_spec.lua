@@ -284,4 +284,15 @@ describe("Supervisor.prefork", function()
     refused({handle = h, exec = {}}, "'exec' must list a program")
     refused({handle = "no"}, "'handle' must be a function, not string")
   end)
+
+  it("offers run, stop and status, not its inner steps", function()
+    -- a worker's loop run in the master (fuzz: server:work(...)) exits it
+    local server = Supervisor.prefork{handle = function() end}
+    for _, name in ipairs{"work", "spawn", "maintain", "open", "reexec", "ready", "event"} do
+      assert.is_nil(server[name], name)
+    end
+    assert.is_function(server.run)
+    assert.is_function(server.stop)
+    assert.is_function(server.status)
+  end)
 end)

@@ -67,6 +67,10 @@ local Server = {}
 Server.__index = Server
 Server.__name = "brood.PreforkServer"
 
+-- The master's and the workers' own steps: not methods, so no script
+-- (or stray call) runs a worker's loop in the master.
+local I = {}
+
 --- Supervisor.prefork(spec) -> a server; spec checked before anything
 -- is opened or started (see docs/reference/supervisor.md).
 function M.new(spec)
@@ -145,7 +149,7 @@ end
 -- accept ends, a client already accepted is still served, and the
 -- connections waiting in the queue stay there for the other workers --
 -- the master holds the listeners open.
-function Server:work(w, beat)
+function I.work(self, w, beat)
   local quitting = false
   local listeners = self.listeners
   local wake_r, wake_w
@@ -217,11 +221,11 @@ end
 
 -- {{{ the master
 
-function Server:event(e) self.events:push(e) end
+function I.event(self, e) self.events:push(e) end
 
 -- A task of the master's; those still running when it stops are
 -- cancelled (a successor's waiter, a delayed restart), so run returns.
-function Server:go(fn)
+function I.go(self, fn)
   local live = {}
   for _, t in ipairs(self.tasks) do
     local st = t:status()
@@ -234,7 +238,7 @@ function Server:go(fn)
 end
 
 -- Starts a worker with this number, of the current generation.
-function Server:spawn(number)
+function I.spawn(self, number)
   local w = {number = number, generation = self.generation, state = "starting",
              started = now()}
   w.seen = w.started
@@ -246,7 +250,7 @@ function Server:spawn(number)
       if o.beat then pcall(o.beat.close, o.beat) end
     end
     w.pid = Process.pid()
-    self:work(w, beat_w)
+    I.work(self, w, beat_w)
   end, {traps = "default", pdeathsig = "KILL"})
   beat_w:close()
   if not ok then
@@ -257,7 +261,7 @@ function Server:spawn(number)
   w.pid, w.beat = pid, beat_r
   self.workers[#self.workers + 1] = w
   self.log(("worker %d started (pid %d)"):format(number, pid))
-  self:go(function()  -- its check-ins
+  I.go(self, function()  -- its check-ins
     while true do
       local ok2, data = pcall(beat_r.readpartial, beat_r, 4096)
       if not ok2 or not data then break end
@@ -267,26 +271,26 @@ function Server:spawn(number)
         pcall(Process.kill, "QUIT", w.pid)
       elseif w.state == "starting" then
         w.state = "running"
-        self:event({ready = w})
+        I.event(self, {ready = w})
       end
     end
   end)
-  self:go(function()
+  I.go(self, function()
     local _, st = Process.wait2(pid)
     w.status = st
     pcall(beat_r.close, beat_r)
-    self:event({exited = w})
+    I.event(self, {exited = w})
   end)
   return w
 end
 
-function Server:forget(w)
+function I.forget(self, w)
   local list = {}
   for _, o in ipairs(self.workers) do if o ~= w then list[#list + 1] = o end end
   self.workers = list
 end
 
-function Server:live()
+function I.live(self)
   local list = {}
   for _, w in ipairs(self.workers) do
     if not w.status then list[#list + 1] = w end
@@ -309,10 +313,10 @@ end
 -- Workers of the current generation, by number, for each number from 1
 -- to the target; starts the missing ones (after a short pause for a
 -- slot whose last worker died young, so a crash loop does not spin).
-function Server:maintain()
+function I.maintain(self)
   if self.state ~= "running" then return end
   local have = {}
-  for _, w in ipairs(self:live()) do
+  for _, w in ipairs(I.live(self)) do
     if w.generation == self.generation and w.state ~= "stopping" then
       if w.number > self.target then
         stopworker(w, "QUIT")
@@ -328,14 +332,14 @@ function Server:maintain()
         self.pending = self.pending or {}
         self.pending[n] = true
         local delay = math.min(5, 0.1 * 2 ^ (young - 1))
-        self:go(function()
+        I.go(self, function()
           Task.sleep(delay)
           self.pending[n], self.waited[n] = nil, true
-          self:event({maintain = true})
+          I.event(self, {maintain = true})
         end)
       else
         self.waited[n] = nil
-        self:spawn(n)
+        I.spawn(self, n)
       end
     end
   end
@@ -343,7 +347,7 @@ end
 
 -- Listeners: inherited ones (a previous master's, systemd's), matched
 -- to the listen entries by address; the entries left are opened.
-function Server:open()
+function I.open(self)
   local inherited = {}
   local fds = Process.env[FDS_VAR]
   Process.env[FDS_VAR] = nil
@@ -422,7 +426,7 @@ end
 -- USR2: a new master, this program run again with the listeners at
 -- descriptors 3, 4, ...; this one goes on until the new one is ready
 -- (it sends QUIT) or fails (this one carries on as before).
-function Server:reexec()
+function I.reexec(self)
   if self.successor then
     self.log(("USR2: a new master (pid %d) is already starting"):format(self.successor))
     return
@@ -449,18 +453,18 @@ function Server:reexec()
   local ok, pid = pcall(Process.spawn, table.unpack(cmd))
   if not ok then
     self.log("USR2: the new master could not start: " .. tostring(pid))
-    self:restorepid()
+    I.restorepid(self)
     return
   end
   self.successor = pid
   self.log(("USR2: started a new master (pid %d)"):format(pid))
-  self:go(function()
+  I.go(self, function()
     local _, st = Process.wait2(pid)
-    self:event({successor = pid, status = st})
+    I.event(self, {successor = pid, status = st})
   end)
 end
 
-function Server:restorepid()
+function I.restorepid(self)
   if self.pidfile and readpid(self.pidfile .. ".oldbin") == Process.pid() then
     os.rename(self.pidfile .. ".oldbin", self.pidfile)
   end
@@ -468,11 +472,11 @@ end
 
 -- Every worker of the current generation has checked in: tell whoever
 -- waits (a previous master, systemd).
-function Server:ready()
+function I.ready(self)
   if self.announced then return end
   for n = 1, self.target do
     local found = false
-    for _, w in ipairs(self:live()) do
+    for _, w in ipairs(I.live(self)) do
       if w.number == n and w.generation == self.generation and w.state == "running" then
         found = true
       end
@@ -527,16 +531,16 @@ function Server:run()
     end})
     self.events = Task.queue()
     Signal.wait(SIGNALS, 0)  -- queued from now on: none is lost while we start
-    self:open()
+    I.open(self)
     if self.pidfile then writepid(self.pidfile, Process.pid()) end
-    local signals = self:go(function()
-      while true do self:event({signal = Signal.wait(SIGNALS)}) end
+    local signals = I.go(self, function()
+      while true do I.event(self, {signal = Signal.wait(SIGNALS)}) end
     end)
-    local watchdog = self:go(function()
+    local watchdog = I.go(self, function()
       while true do
         Task.sleep(self.interval)
         local t = now()
-        for _, w in ipairs(self:live()) do
+        for _, w in ipairs(I.live(self)) do
           if w.state ~= "killed" and t - w.seen > self.timeout then
             self.log(("worker %d (pid %d) timed out after %g s: KILL")
                      :format(w.number, w.pid, self.timeout))
@@ -546,7 +550,7 @@ function Server:run()
         end
       end
     end)
-    self:maintain()
+    I.maintain(self)
     local how
     while not how do
       local e = self.events:pop()
@@ -560,12 +564,12 @@ function Server:run()
         -- new workers first, then the old ones finish what they hold
         self.log("HUP: replacing every worker")
         self.generation = self.generation + 1
-        local old_ones = self:live()
+        local old_ones = I.live(self)
         self.crashes = {}
-        self:maintain()
+        I.maintain(self)
         for _, w in ipairs(old_ones) do stopworker(w, "QUIT") end
       elseif e.signal == "USR2" then
-        self:reexec()
+        I.reexec(self)
       elseif e.signal == "QUIT" then
         how = "QUIT"
       elseif e.signal == "TERM" or e.signal == "INT" then
@@ -574,13 +578,13 @@ function Server:run()
         how = e.stop
       elseif e.ready then
         self.crashes[e.ready.number] = nil
-        self:ready()
+        I.ready(self)
       elseif e.successor then
         if self.successor == e.successor then
           self.successor = nil
           self.log(("the new master (pid %d) %s; carrying on"):format(e.successor,
                                                                       words(e.status)))
-          self:restorepid()
+          I.restorepid(self)
         end
       elseif e.exited then
         local w = e.exited
@@ -592,9 +596,9 @@ function Server:run()
             self.crashes[w.number] = (self.crashes[w.number] or 0) + 1
           end
         end
-        self:forget(w)
+        I.forget(self, w)
       end
-      self:maintain()
+      I.maintain(self)
     end
     self.state = "stopping"
     local graceful = how == "QUIT" or how == "graceful"
@@ -603,7 +607,7 @@ function Server:run()
     pcall(systemd.notify, {STOPPING = 1})
     watchdog:cancel()
     signals:cancel()
-    for _, w in ipairs(self:live()) do stopworker(w, graceful and "QUIT" or "TERM") end
+    for _, w in ipairs(I.live(self)) do stopworker(w, graceful and "QUIT" or "TERM") end
     local deadline = now() + (graceful and self.shutdown or 1)
     while #self.workers > 0 do  -- until every exit is reported
       local ok, e = pcall(self.events.pop, self.events, math.max(deadline - now(), 0))
@@ -611,10 +615,10 @@ function Server:run()
         local w = e.exited
         w.state = "stopped"
         self.log(("worker %d (pid %d) stopped (%s)"):format(w.number, w.pid, words(w.status)))
-        self:forget(w)
+        I.forget(self, w)
       elseif not ok then
         if deadline == math.huge then error(e, 0) end
-        for _, w in ipairs(self:live()) do
+        for _, w in ipairs(I.live(self)) do
           self.log(("worker %d (pid %d) did not stop: KILL"):format(w.number, w.pid))
           pcall(Process.kill, "KILL", w.pid)
         end
@@ -653,7 +657,7 @@ end
 function Server:status()
   if getmetatable(self) ~= Server then run.argerror("status", 1, "a prefork server expected") end
   local list = {}
-  for _, w in ipairs(self:live()) do
+  for _, w in ipairs(I.live(self)) do
     list[#list + 1] = {number = w.number, pid = w.pid, state = w.state,
                        generation = w.generation}
   end
