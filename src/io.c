@@ -236,7 +236,8 @@ size_t brood_io_read(lua_State *L, brood_IO *io, char *buf, size_t n) {
 }
 
 
-size_t brood_io_readinto(lua_State *L, brood_IO *io, brood_Buffer *b, size_t off, size_t n) {
+static size_t readinto(lua_State *L, brood_IO *io, brood_Buffer *b, size_t off,
+                       size_t n) {
   brood_buffer_reserve(L, b, off + n);  /* memory first: no error after the read */
   return rawread(L, io, NULL, b, off, n);
 }
@@ -600,11 +601,9 @@ static int g_read(lua_State *L, brood_IO *io, int first) {
 ** Up to n bytes into buffer b, replacing its contents: what the object
 ** has buffered first, then straight from the descriptor into b (no
 ** string, no second copy). 'partial': one read's worth (readpartial);
-** else n bytes, fewer only at end of file. Pushes b, or nil when end of
-** file came before any byte (b is then empty).
+** else n bytes, fewer only at end of file. Returns how many.
 */
-static int read_buffer(lua_State *L, brood_IO *io, size_t n, int bufarg, int partial) {
-  brood_Buffer *b = brood_buffer_test(L, bufarg);
+size_t brood_io_fill(lua_State *L, brood_IO *io, brood_Buffer *b, size_t n, int partial) {
   size_t got = 0;
   b->len = 0;
   if (buffered(io) > 0 && n > 0) {
@@ -612,23 +611,31 @@ static int read_buffer(lua_State *L, brood_IO *io, size_t n, int bufarg, int par
     brood_buffer_reserve(L, b, take);
     memcpy(b->data, io->rbuf + io->rpos, take);
     io->rpos += take;
-    got = take;
-    if (partial) n = got;
+    got = b->len = take;
+    if (partial) return got;
   }
   while (got < n) {
     /* big counts in steps that grow with what came (as read_chars) */
     size_t step = got > READSTEP ? got : READSTEP, want = n - got, r;
     if (partial && want > BUFSIZE && b->cap < n) want = BUFSIZE;  /* one read's worth */
     if (want > step && b->cap < got + want) want = step;
-    r = brood_io_readinto(L, io, b, got, want);
+    r = readinto(L, io, b, got, want);
     if (r == 0) {
       io->eof = 1;
       break;
     }
     got += r;
+    b->len = got;
     if (partial) break;
   }
-  b->len = got;
+  return got;
+}
+
+
+/* io:read(n, buf) and io:readpartial(n, buf): pushes the buffer, or nil
+** when end of file came before any byte (the buffer is then empty). */
+static int read_buffer(lua_State *L, brood_IO *io, size_t n, int bufarg, int partial) {
+  size_t got = brood_io_fill(L, io, brood_buffer_test(L, bufarg), n, partial);
   if (got == 0 && n > 0) lua_pushnil(L);
   else lua_pushvalue(L, bufarg);
   return 1;

@@ -147,10 +147,12 @@ void brood_io_writebuffer(lua_State *L, brood_IO *io, brood_Buffer *b, size_t le
 /* Pushes the IO.buffer constructor (creating the type). */
 void brood_buffer_open(lua_State *L);
 
-/* Reads up to n bytes into b at offset off (as brood_io_read, from the
-** descriptor; b grows to hold them). Safe against trap handlers that
-** touch b while the read waits. Returns how many, 0 at end of file. */
-size_t brood_io_readinto(lua_State *L, brood_IO *io, brood_Buffer *b, size_t off, size_t n);
+/* Fills b with up to n bytes of io (replacing its contents): what io
+** has buffered, then straight from the descriptor; 'partial': one read's
+** worth at most, else n bytes, fewer only at end of file (SIZE_MAX: up
+** to it). Safe against handlers that touch b while it waits. Returns how
+** many. */
+size_t brood_io_fill(lua_State *L, brood_IO *io, brood_Buffer *b, size_t n, int partial);
 
 /* }====================================================== */
 

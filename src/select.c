@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
@@ -179,24 +180,7 @@ static int copy_buffer(lua_State *L, brood_Buffer *from, brood_Buffer *to, lua_I
   else {
     brood_IO *src = streamarg(L, 1, 0);
     if (!(src->mode & BROOD_IO_READ) || src->rdshut) luaL_argerror(L, 1, "not opened for reading");
-    to->len = 0;
-    if (src->rlen > src->rpos) {
-      size_t n = src->rlen - src->rpos;
-      if (limit >= 0 && (lua_Unsigned)limit < n) n = (size_t)limit;
-      brood_buffer_reserve(L, to, n);
-      if (n > 0) memcpy(to->data, src->rbuf + src->rpos, n);
-      src->rpos += n;
-      done = to->len = n;
-    }
-    while (limit < 0 || done < (size_t)limit) {
-      size_t chunk = done < 65536 ? 65536 : done;  /* grows with what came */
-      size_t n;
-      if (limit >= 0 && chunk > (size_t)limit - done) chunk = (size_t)limit - done;
-      n = brood_io_readinto(L, src, to, done, chunk);
-      if (n == 0) break;
-      done += n;
-      to->len = done;
-    }
+    done = brood_io_fill(L, src, to, limit < 0 ? SIZE_MAX : (size_t)limit, 0);
   }
   lua_pushinteger(L, (lua_Integer)done);
   return 1;
