@@ -347,6 +347,10 @@ M.CONSTRUCTORS = {
     return {{c.IO.shared(64), "IO.shared(64)"},
             {closed, "(function() local m = IO.shared(8) m:close() return m end)()"}}
   end},
+  {"buffers", function(c)
+    return {{c.IO.buffer(), "IO.buffer()"},
+            {c.IO.buffer("line one\nline two\n"), 'IO.buffer("line one\\nline two\\n")'}}
+  end},
   {"errors", function(c)
     local _, e1 = pcall(c.IO.open, "/nonexistent/x")
     local _, e2 = pcall(c.Process.capture, "false", {check = true})
