@@ -44,7 +44,8 @@ if #files == 0 then
 end
 
 local IMPLS = {
-  {"c", "C"}, {"brood", "brood"}, {"lua54", "lua5.4"}, {"ruby", "Ruby"},
+  {"c", "C"}, {"brood", "brood"}, {"lua54", "lua5.4"},
+  {"luahost", "Lua 5.4 in a minimal C host (floor)"}, {"ruby", "Ruby"},
   {"python", "Python 3"}, {"luaposix", "Lua 5.3 + luaposix"}, {"luv", "luv (Lua 5.4)"},
 }
 if only then

@@ -309,6 +309,39 @@ describe("signal delivery", function()
     P.wait(pid)
   end)
 
+  it("sleeps in a child with inherited traps without making a pipe", function()
+    -- sleep takes signals with sigtimedwait: the child needs no wake-up
+    -- pipe of its own (9 system calls and two descriptors it made before)
+    local r, w = require("brood.io").pipe()
+    S.trap("USR1", function() end)
+    P.fork(function() P._exit(0) end)
+    P.wait()  -- a wait for any child: the parent has its wake-up pipe now
+    local pid = P.fork(function()
+      r:close()
+      -- pipes this process holds both ends of, by inode
+      local function pipes()
+        local ls = io.popen("ls -l /proc/" .. P.pid() .. "/fd")
+        local count, both = {}, {}
+        for ino in ls:read("a"):gmatch("pipe:%[(%d+)%]") do
+          count[ino] = (count[ino] or 0) + 1
+          if count[ino] == 2 then both[#both + 1] = ino end
+        end
+        ls:close()
+        table.sort(both)
+        return table.concat(both, ",")
+      end
+      local before = pipes()
+      P.sleep(0.01)
+      w:write(before, " ", pipes(), "\n")
+      P._exit(0)
+    end)
+    w:close()
+    local before, after = r:read("l"):match("^(%S*) (%S*)$")
+    r:close()
+    P.wait(pid)
+    assert.are.equal(before, after)
+  end)
+
   it("lets a handler that raises interrupt the sleep", function()
     S.trap("ALRM", function() error("wake up") end)
     local pid = send_later("ALRM", 0.05)

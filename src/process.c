@@ -403,7 +403,7 @@ static int process_sleep(lua_State *L) {
     deadline = brood_deadline(secs);
   }
   brood_checknargs(L, 1);
-  while (brood_sig_wait(L, -1, 0, deadline) != 0) {}
+  while (brood_sig_pause(L, deadline) != 0) {}
   lua_pushinteger(L, (lua_Integer)llround(brood_monotonic() - start));
   return 1;
 }

@@ -963,7 +963,7 @@ int brood_sig_pause(lua_State *L, double deadline) {
   siginfo_t info;
   struct timespec ts, *tp = NULL;
   int s, n = 0, got, err;
-  if (atomic_load(&any) || atomic_load(&exported) || suspender || wake_stale)
+  if (atomic_load(&any) || atomic_load(&exported) || suspender)
     return brood_sig_wait(L, -1, 0, deadline);
   sigemptyset(&set);
   for (s = 1; s < NSIG; s++)

@@ -8,6 +8,7 @@ local function impls(n, mb)
     ruby = {"ruby", "bench/programs/fork_wait.rb", n, mb},
     python = {"@python", "bench/programs/fork_wait.py", n, mb},
     luaposix = {"lua5.3", "bench/programs/fork_wait_posix.lua", n, mb},
+    luahost = {"@bench-luahost_fork_wait", n, mb},  -- the floor for any Lua runtime
   }
 end
 
@@ -19,8 +20,9 @@ local function goal(limit)
     for _, k in ipairs{"ruby", "python", "luaposix"} do
       if v[k] and v[k] <= v.brood then ahead = false end
     end
-    return r <= limit and ahead, ("brood = %.2f× C%s"):format(r, ahead and ", fastest runtime"
-      or ", not the fastest runtime")
+    return r <= limit and ahead, ("brood = %.2f× C%s%s"):format(r, ahead and ", fastest runtime"
+      or ", not the fastest runtime",
+      v.luahost and (" (%.2f× the Lua floor)"):format(v.brood / v.luahost) or "")
   end
 end
 
