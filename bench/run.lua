@@ -176,6 +176,7 @@ local function fmt_abs(metric, v)
     if v >= 1e3 then return ("%.1f k/s"):format(v / 1e3) end
     return ("%.1f /s"):format(v)
   end
+  if v < 1e-6 then return ("%.0f ns"):format(v * 1e9) end
   if v < 1e-3 then return ("%.1f µs"):format(v * 1e6) end
   if v < 1 then return ("%.2f ms"):format(v * 1e3) end
   return ("%.2f s"):format(v)

@@ -39,4 +39,18 @@ return {
     impls = impls("300", "100"),
     goal = "≤ 1.3× C, ahead of the rest", check = goal(1.3),
   },
+  {
+    -- the per-call cost of a binding: argument checks, the call, the
+    -- result -- no allocation (an error object only on failure)
+    name = "one small system call, kill(own pid, 0)",
+    kind = "internal", metric = "time",
+    impls = {
+      c = {"@bench-kill0", "1000000"},
+      brood = {"@brood", "bench/programs/kill0.lua", "1000000"},
+      ruby = {"ruby", "bench/programs/kill0.rb", "1000000"},
+      python = {"@python", "bench/programs/kill0.py", "1000000"},
+      luaposix = {"lua5.3", "bench/programs/kill0_posix.lua", "1000000"},
+    },
+    goal = "≤ 1.25× C, ahead of the rest", check = goal(1.25),
+  },
 }
