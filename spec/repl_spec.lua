@@ -151,4 +151,93 @@ describe("REPL", function()
     assert.matches("\n2\n", r.out)
     assert.matches("1\n2\n", r.out)
   end)
+
+  it("completes names on Tab: Proc to Process, Process.sp to Process.spawn", function()
+    local t = repl({
+      "prompt", "send print(Proc\\t == Process, Process.sp\\t == Process.spawn)\\n",
+      "expect true\ttrue", "prompt", "send \\x04", "eof"})
+    assert.matches("true\ttrue", t)
+  end)
+
+  it("lists the candidates on a second Tab: methods after ':'", function()
+    -- the line is then finished into a syntax error, to get a fresh prompt
+    local t = repl({
+      "prompt", "send x = IO.stdin:rea\\t", "send \\t", "expect read_nonblock",
+      "send  1\\n", "expect function arguments expected", "prompt",
+      "send \\x04", "eof"})
+    assert.matches("readpartial", t)
+  end)
+
+  it("completes signal names where Signal.trap takes one, closing the string", function()
+    local t = repl({
+      "prompt", "send Signal.trap(\"WINC\\t, 'IGNORE')\\n", "prompt",
+      "send print(Signal.trap('WIN' .. 'CH', 'DEFAULT'))\\n", "expect IGNORE",
+      "prompt", "send \\x04", "eof"})
+    assert.matches("IGNORE", t)
+  end)
+
+  it("help(Process.spawn) and help \"io:read\" print the reference entries", function()
+    local t = repl({
+      "prompt", "send help(Process.spawn)\\n", "expect Starts the program", "prompt",
+      "send help 'io:read'\\n", "expect Reads by Lua's formats", "prompt",
+      "send help 'no_such_thing'\\n", "expect no reference entry", "prompt",
+      "send \\x04", "eof"})
+    assert.matches("### `Process.spawn%(", t)
+  end)
+
+  it("has help without a terminal too", function()
+    local r = U.brood({"-i"}, {stdin = "help(Signal.trap)\nhelp(Process)\n",
+      env = {BROOD_HISTORY = ""}})
+    assert.are.equal(0, r.code)
+    assert.matches("Sets what happens when `signal` arrives", r.out)
+    assert.matches("\nProcess%.fork%(%[fn%]%[, options%]%)\n", r.out)
+  end)
+end)
+
+describe("REPL completion (brood._repl.complete)", function()
+  local R = require "brood._repl"
+  -- the REPL's globals
+  before_each(function()
+    _G.Process, _G.Signal, _G.IO = require "brood.process", require "brood.signal",
+      require "brood.io"
+  end)
+  after_each(function() _G.Process, _G.Signal, _G.IO = nil, nil, nil end)
+  local function complete(line)
+    local insert, cands = R.complete(line)
+    return insert, table.concat(cands, " ")
+  end
+
+  it("completes globals and keywords, fields after '.', methods after ':'", function()
+    assert.are.same({"ess", "Process"}, {complete("x = Proc")})
+    assert.are.equal("awn", (complete("Process.sp")))
+    local insert, cands = complete("Process.wait")
+    assert.are.equal("", insert)
+    assert.are.equal("wait wait2 waitall waitpid waitpid2", cands)
+    assert.are.equal("ction", (complete("fun")))
+    insert, cands = complete("IO.stdin:read")
+    assert.are.equal("", insert)
+    assert.matches("^read read_nonblock readpartial", cands)
+    assert.are.equal("se", (complete("IO.stdin:clo")))
+    -- fields are not methods: nothing to call after ':' on a plain table field
+    assert.are.equal("", (complete("Process:WNOHAN")))
+  end)
+
+  it("completes signal names in Signal.trap, Signal.wait and Process.kill", function()
+    assert.are.same({"D\"", "CHLD"}, {complete("Signal.trap(\"CHL")})
+    assert.are.same({"R", "USR1 USR2"}, {complete("Process.kill('US")})
+    assert.are.equal("P'", (complete("Signal.wait('HU")))
+    -- not where no signal is expected
+    assert.are.same({"", ""}, {complete("print('US")})
+  end)
+
+  it("offers nothing for unknown or non-table bases; calls no function but __index", function()
+    assert.are.same({"", ""}, {complete("nosuch.thing")})
+    assert.are.same({"", ""}, {complete("x = 12.")})
+    local called = false
+    _G.trapdoor = setmetatable({}, {__index = function() called = true end})
+    complete("trapdoor.x.y")
+    _G.trapdoor = nil
+    -- an __index function is how a table offers its fields: it is consulted
+    assert.is_true(called)
+  end)
 end)

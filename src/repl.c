@@ -11,6 +11,10 @@
 **   - line editing and persistent history through libedit, when built
 **     with it (history in $BROOD_HISTORY, default ~/.brood_history;
 **     an empty BROOD_HISTORY turns it off);
+**   - Tab completes names: globals, fields after '.', methods after
+**     ':', signal names where a call takes one (brood._repl.complete);
+**   - help(Process.spawn), help "io:read": the reference entry, from
+**     the documentation compiled into the executable (refdocs.c);
 **   - input is read by polling stdin together with brood's signal
 **     pipe, so a signal never waits for the next key press: Ctrl-C at
 **     the prompt discards the line and gives a fresh prompt, a trapped
@@ -32,14 +36,18 @@
 #include <lua.h>
 #include <lauxlib.h>
 
+#include "interp.h"
+#include "modules.h"
 
 #ifdef BROOD_HAVE_LIBEDIT
 #include <dlfcn.h>
 #include <histedit.h>
+#include <sys/ioctl.h>
 
 #include "process.h"
-#include "interp.h"
 #endif
+
+extern const struct brood_luamod brood_refdocs[];
 
 #define PROMPT1 "> "
 #define PROMPT2 ">> "
@@ -178,6 +186,8 @@ static struct {
   History *(*hinit)(void);
   int (*history)(History *, HistEvent *, int, ...);
   void (*hend)(History *);
+  const LineInfo *(*line)(EditLine *);
+  int (*insertstr)(EditLine *, const char *);
 } ed;
 
 static int editor_load(void) {
@@ -195,8 +205,10 @@ static int editor_load(void) {
   *(void **)&ed.hinit = dlsym(h, "history_init");
   *(void **)&ed.history = dlsym(h, "history");
   *(void **)&ed.hend = dlsym(h, "history_end");
+  *(void **)&ed.line = dlsym(h, "el_line");
+  *(void **)&ed.insertstr = dlsym(h, "el_insertstr");
   return ed.init && ed.set && ed.gets && ed.source && ed.end && ed.hinit &&
-         ed.history && ed.hend;
+         ed.history && ed.hend && ed.line && ed.insertstr;
 }
 
 static EditLine *el;
@@ -242,6 +254,71 @@ static void redraw(void) {
 }
 
 
+/* Prints the candidates in columns under the line being typed. */
+static void list_candidates(lua_State *L, int t) {
+  struct winsize ws;
+  size_t width = 0, i, n = lua_rawlen(L, t), cols, rows, r, c;
+  size_t term = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    lua_rawgeti(L, t, (lua_Integer)i);
+    lua_tolstring(L, -1, &len);
+    lua_pop(L, 1);
+    if (len > width) width = len;
+  }
+  width += 2;
+  cols = term / width ? term / width : 1;
+  rows = (n + cols - 1) / cols;
+  fputc('\n', stdout);
+  for (r = 0; r < rows; r++) {
+    for (c = 0; c < cols && c * rows + r < n; c++) {
+      lua_rawgeti(L, t, (lua_Integer)(c * rows + r + 1));
+      printf("%-*s", c + 1 < cols && (c + 1) * rows + r < n ? (int)width : 0,
+             lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+    fputc('\n', stdout);
+  }
+  fflush(stdout);
+}
+
+
+static int call_complete(lua_State *L) {
+  brood_require(L, "brood._repl");
+  lua_getfield(L, -1, "complete");
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 2);
+  return 2;
+}
+
+
+/* Tab: brood._repl.complete on the text before the cursor; inserts what
+** all candidates share, or lists them when that is nothing. */
+static unsigned char complete_key(EditLine *e, int ch) {
+  lua_State *L = replL;
+  const LineInfo *li = ed.line(e);
+  int top = lua_gettop(L), result = CC_ERROR;
+  (void)ch;
+  if (L == NULL || li == NULL) return CC_ERROR;
+  lua_pushcfunction(L, call_complete);
+  lua_pushlstring(L, li->buffer, (size_t)(li->cursor - li->buffer));
+  if (lua_pcall(L, 1, 2, 0) == LUA_OK && lua_type(L, -2) == LUA_TSTRING &&
+      lua_type(L, -1) == LUA_TTABLE) {
+    const char *insert = lua_tostring(L, -2);
+    if (*insert) {
+      ed.insertstr(e, insert);
+      result = CC_REFRESH;
+    }
+    else if (lua_rawlen(L, -1) > 1) {
+      list_candidates(L, lua_gettop(L));
+      result = CC_REDISPLAY;
+    }
+  }
+  lua_settop(L, top);
+  return (unsigned char)result;
+}
+
+
 static void editor_open(void) {
   HistEvent ev;
   const char *h = getenv("BROOD_HISTORY");
@@ -253,6 +330,8 @@ static void editor_open(void) {
   ed.set(el, EL_SIGNAL, 0);
   ed.set(el, EL_PROMPT, repl_prompt);
   ed.set(el, EL_GETCFN, repl_getc);
+  ed.set(el, EL_ADDFN, "brood-complete", "complete a name", complete_key);
+  ed.set(el, EL_BIND, "^I", "brood-complete", NULL);
   hist = ed.hinit();
   if (hist) {
     ed.history(hist, &ev, H_SETSIZE, HISTORY_SIZE);
@@ -475,12 +554,40 @@ static void print_results(lua_State *L) {
 }
 
 
+/* docs(file) -> the reference file's markdown ("process"), or nil. */
+static int refdoc(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  const struct brood_luamod *d;
+  for (d = brood_refdocs; d->name; d++)
+    if (strcmp(d->name, name) == 0) {
+      lua_pushlstring(L, d->source, d->size);
+      return 1;
+    }
+  lua_pushnil(L);
+  return 1;
+}
+
+
+/* help([what]) -- brood._repl.help with the compiled-in reference. */
+static int repl_help(lua_State *L) {
+  lua_settop(L, 1);
+  brood_require(L, "brood._repl");
+  lua_getfield(L, -1, "help");
+  lua_pushcfunction(L, refdoc);
+  lua_pushvalue(L, 1);
+  lua_call(L, 2, 0);
+  return 0;
+}
+
+
 static int bind_globals(lua_State *L) {
   size_t i;
   for (i = 0; i < sizeof prebound / sizeof prebound[0]; i++) {
     brood_require(L, prebound[i][1]);
     lua_setglobal(L, prebound[i][0]);
   }
+  lua_pushcfunction(L, repl_help);
+  lua_setglobal(L, "help");
   brood_sig_replmode(L);
   return 0;
 }
