@@ -10,7 +10,7 @@ puts "written by the child: #{File.read("#{dir}/child.pid") == pid.to_s}"
 File.unlink("#{dir}/child.pid")
 Dir.rmdir(dir)
 puts "removed: #{!File.exist?(dir)}"
-]]
+--]]
 -- The file-system work Ruby's File and Dir do, with LuaFileSystem
 -- (Debian's lua-filesystem) beside brood: brood does not re-implement it.
 local lfs = require "lfs"
