@@ -240,4 +240,19 @@ describe("REPL completion (brood._repl.complete)", function()
     -- an __index function is how a table offers its fields: it is consulted
     assert.is_true(called)
   end)
+
+  it("never raises, whatever the line (random lines from Lua's punctuation and names)", function()
+    local pieces = {"Process", "Signal", "IO", "stdin", ".", ":", "(", "\"", "'", "[", "%",
+                    "Signal.trap(", "Process.kill(", "_G", "x", " ", "1", "..", "{", "\\",
+                    "string", "sub", "#", "-", "__index", "nil"}
+    math.randomseed(20261130)
+    for _ = 1, 3000 do
+      local parts = {}
+      for i = 1, math.random(0, 8) do parts[i] = pieces[math.random(#pieces)] end
+      local line = table.concat(parts)
+      local ok, insert, cands = pcall(R.complete, line)
+      assert(ok, ("complete(%q) raised: %s"):format(line, tostring(insert)))
+      assert(type(insert) == "string" and type(cands) == "table", line)
+    end
+  end)
 end)
