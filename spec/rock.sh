@@ -52,4 +52,12 @@ if [ "$("$tmp/tree/bin/brood" -e 'io.write(require("brood").version)' 2>"$tmp/bi
 else
   notok "the tree's bin/brood runs" "$tmp/bin.txt"
 fi
+
+# the editor annotations ship in the rock, beside the modules
+if [ -f "$tmp/tree/share/lua/5.4/brood/types/brood/process.lua" ] &&
+   head -n 1 "$tmp/tree/share/lua/5.4/brood/types/brood/process.lua" | grep -q '^---@meta'; then
+  ok "the LuaLS annotations are installed in the tree (share/lua/5.4/brood/types)"
+else
+  notok "the LuaLS annotations are installed in the tree (share/lua/5.4/brood/types)"
+fi
 echo "1..$n"
