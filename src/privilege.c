@@ -242,7 +242,7 @@ static int process_change_privilege(lua_State *L) {
   else if (setresuid(uid, uid, uid) != 0) {
     err = errno;
     step = "setresuid";
-    setresgid(rgid, egid, sgid);
+    if (setresgid(rgid, egid, sgid) != 0) step = "setresuid (group ids not restored)";
     setgroups((size_t)nsaved, saved);
   }
   if (step) return brood_raise(L, step, lua_isstring(L, 1) ? lua_tostring(L, 1) : NULL, err);
