@@ -41,6 +41,20 @@ local function idle(argv, ready)
   end
   Process.sleep(0.3)  -- settled
   local kib = got and rss_kib(pid)
+  -- the watcher's descendants first: a child in a group or session of
+  -- its own would outlive a KILLed watcher
+  local function descendants(p, out)
+    local f = io.open(("/proc/%d/task/%d/children"):format(p, p))
+    if f then
+      for c in f:read("a"):gmatch("%d+") do
+        out[#out + 1] = tonumber(c)
+        descendants(tonumber(c), out)
+      end
+      f:close()
+    end
+    return out
+  end
+  for _, c in ipairs(descendants(pid, {})) do pcall(Process.kill, "KILL", c) end
   pcall(Process.kill, "KILL", -pid)
   Process.wait(pid)
   r:close()
