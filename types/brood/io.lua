@@ -153,6 +153,9 @@ function IO.popen(cmd, mode, options) end
 --- (their `__len` and `__index` are not consulted).
 ---
 --- ```lua
+--- local reader1, writer1 = IO.pipe()
+--- local reader2, writer2 = IO.pipe()
+--- writer2:puts("a line in the second pipe")
 --- local ready = IO.select({reader1, reader2}, nil, nil, 5)
 --- if ready then for _, r in ipairs(ready) do print(r:gets()) end end
 --- ```
@@ -270,6 +273,7 @@ function IO.shared(size) end
 --- writes its contents.
 ---
 --- ```lua
+--- local reader, writer = IO.stdin, IO.stdout   -- cat
 --- local buf = IO.buffer(65536)
 --- while reader:readpartial(65536, buf) do   -- no string made per read
 ---   writer:write(buf)

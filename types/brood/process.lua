@@ -113,7 +113,10 @@ function Process.executable() end
 ---
 --- ```lua
 --- local argv = Process.argv()
---- Process.exec(Process.executable(), table.unpack(argv, 2))  -- the same command again
+--- if not Process.env.REEXECUTED then
+---   Process.env.REEXECUTED = "1"   -- the new program inherits it: once is enough
+---   Process.exec(Process.executable(), table.unpack(argv, 2))  -- the same command again
+--- end
 --- ```
 ---@return string[]
 function Process.argv() end
@@ -462,7 +465,9 @@ function Process.times() end
 --- | `traps` | `"default"` / `"keep"` (the default) | `"default"`: every trapped or `Signal.wait`-watched signal back to the system's default and the `EXIT` trap removed — a worker does not run the master's handlers, and a `TERM` ends it |
 ---
 --- ```lua
+--- local function worker() print("worker " .. Process.pid() .. " at work") end
 --- local pid = Process.fork(worker, {pdeathsig = "TERM", traps = "default"})
+--- Process.wait(pid)
 --- ```
 ---
 --- ```lua
@@ -616,8 +621,9 @@ function Process.wait(pid, flags) end
 --- Like `wait`, returning the pid and a status object.
 ---
 --- ```lua
+--- Process.fork(function() Process.exit(111) end)
 --- local pid, status = Process.wait2()
---- if status.exitstatus == 111 then ... end
+--- if status.exitstatus == 111 then print(pid .. " exited with 111") end
 --- ```
 ---@param pid? integer
 ---@param flags? integer
@@ -674,6 +680,7 @@ function Process.last_status() end
 --- - `handle:alive()` — `true` until the child has been reaped.
 ---
 --- ```lua
+--- local function send_statistics() Process.sleep(0.5) end   -- slow, and nobody waits for it
 --- local pid = Process.fork(function() send_statistics() end)
 --- Process.detach(pid)
 --- ```
@@ -691,9 +698,12 @@ function Process.detach(pid) end
 --- raise an argument error.
 ---
 --- ```lua
+--- local pid = Process.spawn("sleep", "60", {pgroup = true})
+--- local pgid = Process.getpgid(pid)
 --- Process.kill("INT", pid)
 --- Process.kill(0, pid)            -- is it still there?
 --- Process.kill("TERM", -pgid)     -- the whole group
+--- Process.wait(pid)
 --- ```
 ---@param signal brood.Signal
 ---@param pid integer
@@ -714,7 +724,7 @@ function Process.kill(signal, pid, ...) end
 --- task only the calling task waits.
 ---
 --- ```lua
---- local pid = Process.spawn("server", {pgroup = true})
+--- local pid = Process.spawn("sleep 60 & exec sleep 60", {pgroup = true})  -- a server, say
 --- -- ...
 --- local status = Process.terminate(-pid, 5)   -- the server and whatever it started
 --- ```

@@ -150,10 +150,12 @@ function s:release() end
 --- results.
 ---
 --- ```lua
---- local sem = Task.semaphore(4)                 -- xargs -P 4
---- for _, file in ipairs(files) do
----   Task.spawn(sem.with, sem, Process.system, "gzip", file)
---- end
+--- Task.run(function()
+---   local sem = Task.semaphore(4)                 -- xargs -P 4
+---   for _, file in ipairs(arg) do                 -- the script's arguments
+---     Task.spawn(sem.with, sem, Process.system, "gzip", file)
+---   end
+--- end)
 --- ```
 ---@param fn function
 ---@param ... any
