@@ -180,6 +180,7 @@ static int read_byte(unsigned char *c) {
 static struct {
   EditLine *(*init)(const char *, FILE *, FILE *, FILE *);
   int (*set)(EditLine *, int, ...);
+  int (*wset)(EditLine *, int, ...);
   const char *(*gets)(EditLine *, int *);
   int (*source)(EditLine *, const char *);
   void (*end)(EditLine *);
@@ -199,6 +200,7 @@ static int editor_load(void) {
   if (h == NULL) return 0;
   *(void **)&ed.init = dlsym(h, "el_init");
   *(void **)&ed.set = dlsym(h, "el_set");
+  *(void **)&ed.wset = dlsym(h, "el_wset");
   *(void **)&ed.gets = dlsym(h, "el_gets");
   *(void **)&ed.source = dlsym(h, "el_source");
   *(void **)&ed.end = dlsym(h, "el_end");
@@ -207,7 +209,7 @@ static int editor_load(void) {
   *(void **)&ed.hend = dlsym(h, "history_end");
   *(void **)&ed.line = dlsym(h, "el_line");
   *(void **)&ed.insertstr = dlsym(h, "el_insertstr");
-  return ed.init && ed.set && ed.gets && ed.source && ed.end && ed.hinit &&
+  return ed.init && ed.set && ed.wset && ed.gets && ed.source && ed.end && ed.hinit &&
          ed.history && ed.hend && ed.line && ed.insertstr;
 }
 
@@ -330,7 +332,9 @@ static void editor_open(void) {
   ed.set(el, EL_SIGNAL, 0);
   ed.set(el, EL_PROMPT, repl_prompt);
   ed.set(el, EL_GETCFN, repl_getc);
-  ed.set(el, EL_ADDFN, "brood-complete", "complete a name", complete_key);
+  /* the wide call: el_set's narrow EL_ADDFN copies the two strings and
+  ** never frees them */
+  ed.wset(el, EL_ADDFN, L"brood-complete", L"complete a name", complete_key);
   ed.set(el, EL_BIND, "^I", "brood-complete", NULL);
   hist = ed.hinit();
   if (hist) {
