@@ -868,6 +868,16 @@ void brood_sig_forked(void) {
 ** into naps of this many seconds, looking for signals between them. */
 #define NAP 0.01
 
+/* 'left' seconds as a timeout for ppoll or sigtimedwait: none below 0,
+** at most a day (a far deadline: wait a day, then look again). */
+static struct timespec *span(double left, struct timespec *ts) {
+  if (left < 0) left = 0;
+  if (left > 86400) left = 86400;
+  ts->tv_sec = (time_t)left;
+  ts->tv_nsec = (long)((left - (double)ts->tv_sec) * 1e9);
+  return ts;
+}
+
 int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) {
   for (;;) {
     int n = nfds, r, i, last = 0, look = 0, piped, timed;
@@ -899,12 +909,8 @@ int brood_sig_poll(lua_State *L, struct pollfd *fds, int nfds, double deadline) 
     }
     if (deadline >= 0 || !piped || timed) {
       double left = timed ? 0 : deadline >= 0 ? deadline - brood_monotonic() : NAP;
-      if (left < 0) left = 0;
-      if (left > 86400) left = 86400;  /* a far deadline: wait a day, then look again */
       if (!piped && left > NAP) left = NAP;
-      ts.tv_sec = (time_t)left;
-      ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-      tp = &ts;
+      tp = span(left, &ts);
     }
     /* In a task: the scheduler waits for everyone, the others run
     ** meanwhile (not while handlers run: a round is not switched away) */
@@ -983,10 +989,7 @@ int brood_sig_pause(lua_State *L, double deadline) {
       pthread_sigmask(SIG_SETMASK, &old, NULL);
       return 0;
     }
-    if (left > 86400) left = 86400;  /* a far deadline: wait a day, then look again */
-    ts.tv_sec = (time_t)left;
-    ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-    tp = &ts;
+    tp = span(left, &ts);
   }
   sleeper = pthread_self();
   atomic_store(&sleeping, 1);
