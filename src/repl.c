@@ -558,26 +558,18 @@ static void print_results(lua_State *L) {
 }
 
 
-/* docs(file) -> the reference file's markdown ("process"), or nil. */
-static int refdoc(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
-  const struct brood_luamod *d;
-  for (d = brood_refdocs; d->name; d++)
-    if (strcmp(d->name, name) == 0) {
-      lua_pushlstring(L, d->source, d->size);
-      return 1;
-    }
-  lua_pushnil(L);
-  return 1;
-}
-
-
-/* help([what]) -- brood._repl.help with the compiled-in reference. */
+/* help([what]) -- brood._repl.help with the compiled-in reference: a
+** table of each page's markdown by name ("process"). */
 static int repl_help(lua_State *L) {
+  const struct brood_luamod *d;
   lua_settop(L, 1);
   brood_require(L, "brood._repl");
   lua_getfield(L, -1, "help");
-  lua_pushcfunction(L, refdoc);
+  lua_newtable(L);
+  for (d = brood_refdocs; d->name; d++) {
+    lua_pushlstring(L, d->source, d->size);
+    lua_setfield(L, -2, d->name);
+  }
   lua_pushvalue(L, 1);
   lua_call(L, 2, 0);
   return 0;

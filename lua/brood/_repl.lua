@@ -1,7 +1,7 @@
 -- brood._repl -- what the REPL adds to the prompt: Tab completion and
 -- help(). Internal: the REPL (src/repl.c) calls complete() on Tab and
--- binds help as a global; docs(file) returns a reference file's markdown,
--- compiled into the brood executable.
+-- binds help as a global, giving it docs: each reference page's markdown
+-- by name ("process"), compiled into the brood executable.
 local M = {}
 
 local KEYWORDS = {
@@ -144,44 +144,43 @@ end
 -- help
 -- =======================================================
 
-local FILES = {"brood", "process", "signal", "io", "socket", "open3", "task", "supervisor",
-               "systemd", "errors"}
 local MODULES = {  -- the global or module name a reference file documents
   Process = "brood.process", Signal = "brood.signal", IO = "brood.io", Socket = "brood.socket",
   Open3 = "brood.open3", Task = "brood.task", Supervisor = "brood.supervisor",
   systemd = "brood.systemd", brood = "brood",
 }
 
--- Every reference entry: {names = {...}, file, text}.
+-- Every reference entry: {names = {...}, file, text}; made at the first
+-- help() and kept.
 local entries
 local function load_entries(docs)
   if entries then return entries end
   entries = {}
-  for _, file in ipairs(FILES) do
-    local md = docs(file)
-    if md then
-      local cur
-      local function close()
-        if cur then
-          cur.text = table.concat(cur.lines, "\n"):gsub("%s+$", "")
-          entries[#entries + 1] = cur
-          cur = nil
-        end
+  local files = {}
+  for file in pairs(docs) do files[#files + 1] = file end
+  table.sort(files)
+  for _, file in ipairs(files) do
+    local cur
+    local function close()
+      if cur then
+        cur.text = table.concat(cur.lines, "\n"):gsub("%s+$", "")
+        entries[#entries + 1] = cur
+        cur = nil
       end
-      for l in (md .. "\n"):gmatch("(.-)\n") do
-        local hashes = l:match("^(#+) ")
-        if hashes then
-          close()
-          if #hashes >= 3 then
-            cur = {names = {}, file = file, lines = {l}}
-            for name in l:gmatch("`([%w_%.:]+)[%(`%s%[]") do cur.names[#cur.names + 1] = name end
-          end
-        elseif cur then
-          cur.lines[#cur.lines + 1] = l
-        end
-      end
-      close()
     end
+    for l in (docs[file] .. "\n"):gmatch("(.-)\n") do
+      local hashes = l:match("^(#+) ")
+      if hashes then
+        close()
+        if #hashes >= 3 then
+          cur = {names = {}, file = file, lines = {l}}
+          for name in l:gmatch("`([%w_%.:]+)[%(`%s%[]") do cur.names[#cur.names + 1] = name end
+        end
+      elseif cur then
+        cur.lines[#cur.lines + 1] = l
+      end
+    end
+    close()
   end
   return entries
 end
