@@ -109,8 +109,10 @@ int brood_io_select(lua_State *L) {
 
 
 /* Opens a path argument of copy_stream (closed when copy_stream
-** returns or raises), or takes an IO object. */
+** returns or raises), or takes an IO object; either must be open for
+** reading (the source) or writing ('write': the destination). */
 static brood_IO *streamarg(lua_State *L, int arg, int write) {
+  brood_IO *io;
   if (lua_type(L, arg) == LUA_TSTRING) {
     const char *path = brood_checkcstring(L, arg, "path");
     int fd = write ? brood_io_open(L, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
@@ -120,7 +122,11 @@ static brood_IO *streamarg(lua_State *L, int arg, int write) {
     lua_replace(L, arg);
     lua_toclose(L, arg);
   }
-  return brood_io_check(L, arg);
+  io = brood_io_check(L, arg);
+  if (write ? !(io->mode & BROOD_IO_WRITE) || io->wrshut
+            : !(io->mode & BROOD_IO_READ) || io->rdshut)
+    luaL_argerror(L, arg, write ? "not opened for writing" : "not opened for reading");
+  return io;
 }
 
 
@@ -171,7 +177,6 @@ static int copy_buffer(lua_State *L, brood_Buffer *from, brood_Buffer *to, lua_I
     }
     else {
       brood_IO *dst = streamarg(L, 2, 1);
-      if (!(dst->mode & BROOD_IO_WRITE) || dst->wrshut) luaL_argerror(L, 2, "not opened for writing");
       brood_io_flush(L, dst);
       brood_io_writebuffer(L, dst, from, n);
     }
@@ -179,7 +184,6 @@ static int copy_buffer(lua_State *L, brood_Buffer *from, brood_Buffer *to, lua_I
   }
   else {
     brood_IO *src = streamarg(L, 1, 0);
-    if (!(src->mode & BROOD_IO_READ) || src->rdshut) luaL_argerror(L, 1, "not opened for reading");
     done = brood_io_fill(L, src, to, limit < 0 ? SIZE_MAX : (size_t)limit, 0);
   }
   lua_pushinteger(L, (lua_Integer)done);
@@ -200,8 +204,6 @@ int brood_io_copy_stream(lua_State *L) {
   src = streamarg(L, 1, 0);
   dst = streamarg(L, 2, 1);
   method = copymethod(src, dst);
-  if (!(src->mode & BROOD_IO_READ) || src->rdshut) luaL_argerror(L, 1, "not opened for reading");
-  if (!(dst->mode & BROOD_IO_WRITE) || dst->wrshut) luaL_argerror(L, 2, "not opened for writing");
   out = dst->pfd >= 0 ? dst->pfd : dst->fd;
   brood_io_flush(L, dst);
   /* what src has buffered goes first */
