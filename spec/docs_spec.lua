@@ -58,6 +58,18 @@ describe("reference documentation", function()
     assert.is_true(io_doc["io.sync"])
   end)
 
+  it("documents every method of IO.buffer objects (the table in io.md)", function()
+    local f = assert(io.open(U.SOURCE_ROOT .. "/docs/reference/io.md"))
+    local text = f:read("a")
+    f:close()
+    local missing = {}
+    for name in pairs(getmetatable(require("brood.io").buffer(1)).__index) do
+      if not text:find("`buf:" .. name .. "(", 1, true) then missing[#missing + 1] = name end
+    end
+    table.sort(missing)
+    assert.are.same({}, missing)
+  end)
+
   it("documents every method of tasks, queues and semaphores", function()
     local Task = require "brood.task"
     local doc = headings("task")
