@@ -16,25 +16,31 @@ local function gone(pid)
   return st == nil or st == "Z"
 end
 
--- Starts `brood args...` (env added) with its stderr -- the master's log
--- -- in a pipe. s:waitfor(pattern) reads log lines until one matches and
+-- Starts `brood args...` (env added; another program in front of brood's
+-- arguments if 'program' is given) with its stderr -- the master's log --
+-- in a pipe. s:waitfor(pattern) reads log lines until one matches and
 -- returns its captures; s:stop() ends whatever master runs now.
-local function start(args, env)
+local function start(args, env, program)
   local r, w = IO.pipe()
-  local cmd = {env or {}, U.BROOD}
+  local cmd = {env or {}, program or U.BROOD}
   for _, a in ipairs(args) do cmd[#cmd + 1] = a end
   cmd[#cmd + 1] = {err = w}
   local pid = P.spawn(table.unpack(cmd))
   w:close()
-  local s = {pid = pid, master = pid, log = {}, seen = 0}
+  local s = {pid = pid, master = pid, log = {}, seen = 0, helpers = {}}
   -- a test that fails leaves nothing running: the masters are killed
   -- (their workers die with them: pdeathsig)
   setmetatable(s, {__close = function()
-    if s.done then return end
-    for _, m in ipairs({s.master, s.pid}) do
-      if m and not gone(m) then pcall(P.kill, "KILL", m) end
+    for _, helper in ipairs(s.helpers) do  -- a client the test started (wrk)
+      if not gone(helper) then pcall(P.kill, "KILL", helper) end
+      pcall(P.wait, helper)
     end
-    pcall(P.wait, s.pid)
+    if not s.done then
+      for _, m in ipairs({s.master, s.pid}) do
+        if m and not gone(m) then pcall(P.kill, "KILL", m) end
+      end
+      pcall(P.wait, s.pid)
+    end
     if not r:closed() then r:close() end
   end})
   function s.waitfor(pattern, limit)
@@ -110,6 +116,7 @@ describe("Supervisor.prefork", function()
     local wrkout = dir .. "/wrk.txt"
     local wrk = P.spawn("wrk", "-t2", "-c8", "-d120s", "http://127.0.0.1:" .. port .. "/",
                         {out = wrkout})
+    s.helpers[1] = wrk  -- killed if the test fails
     local function pidof(path)
       local f = io.open(path)
       local pid = f and tonumber(f:read("l"))
@@ -135,6 +142,7 @@ describe("Supervisor.prefork", function()
     assert.is_nil(U.procstate(wrk) == "Z" and "wrk ended early" or nil)
     P.kill("INT", wrk)  -- wrk prints its summary
     P.wait(wrk)
+    s.helpers[1] = nil
     local report = U.slurp(wrkout)
     s.stop()
     assert.is_nil(io.open(pidfile))
@@ -234,20 +242,20 @@ describe("Supervisor.prefork", function()
     local _, port = probe:local_address()
     probe:close()
     local path = script("workers = 1, listen = nil,")
-    local r, w = IO.pipe()
-    local activator = P.spawn("systemd-socket-activate", "-l", "127.0.0.1:" .. port,
-                              U.BROOD, path, {err = w})
-    w:close()
-    assert.matches("^Listening on", r:gets())
+    local s <close> = start({"-l", "127.0.0.1:" .. port, U.BROOD, path}, nil,
+                            "systemd-socket-activate")
+    s.waitfor("^Listening on")
     local out, st = get(port)
     assert.is_true(st.success)
     assert.matches("^worker 1 %d+\n$", out)
-    P.kill("QUIT", activator)  -- it became the master (exec)
-    local _, done = P.wait2(activator)
+    -- it became the master (exec); a QUIT sent before its worker's first
+    -- check-in reached it would stop it before it is ready
+    s.waitfor("ready: 1 worker on 127%.0%.0%.1:" .. port .. "$")
+    s.done = true
+    P.kill("QUIT", s.pid)
+    local _, done = P.wait2(s.pid)
     assert.is_true(done.success)
-    local log = r:read("a")
-    r:close()
-    assert.matches("ready: 1 worker on 127%.0%.0%.1:" .. port, log)
+    s.waitfor("stopped$")
     os.remove(path)
   end)
 
