@@ -18,8 +18,10 @@ end
 
 -- Starts `brood args...` (env added; another program in front of brood's
 -- arguments if 'program' is given) with its stderr -- the master's log --
--- in a pipe. s:waitfor(pattern) reads log lines until one matches and
--- returns its captures; s:stop() ends whatever master runs now.
+-- in a pipe. s:waitfor(pattern) returns the captures of the first log
+-- line that matches and that no earlier waitfor took, reading more lines
+-- until one comes (two masters write to the log at once: the order of
+-- their lines is not theirs to keep); s:stop() ends whatever master runs now.
 local function start(args, env, program)
   local r, w = IO.pipe()
   local cmd = {env or {}, program or U.BROOD}
@@ -27,7 +29,7 @@ local function start(args, env, program)
   cmd[#cmd + 1] = {err = w}
   local pid = P.spawn(table.unpack(cmd))
   w:close()
-  local s = {pid = pid, master = pid, log = {}, seen = 0, helpers = {}}
+  local s = {pid = pid, master = pid, log = {}, taken = {}, helpers = {}}
   -- a test that fails leaves nothing running: the masters are killed
   -- (their workers die with them: pdeathsig)
   setmetatable(s, {__close = function()
@@ -46,10 +48,12 @@ local function start(args, env, program)
   function s.waitfor(pattern, limit)
     local deadline = now() + (limit or 20)
     while true do
-      for i = s.seen + 1, #s.log do
-        s.seen = i
-        local c = table.pack(s.log[i]:match(pattern))
-        if c[1] then return table.unpack(c, 1, c.n) end
+      for i = 1, #s.log do
+        local c = not s.taken[i] and table.pack(s.log[i]:match(pattern))
+        if c and c[1] then
+          s.taken[i] = true
+          return table.unpack(c, 1, c.n)
+        end
       end
       local left = deadline - now()
       if left <= 0 or r:closed() then
@@ -158,7 +162,7 @@ describe("Supervisor.prefork", function()
     local path = script("workers = 1, timeout = 1,")
     local s <close> = start({path})
     local port = tonumber(s.waitfor("ready: 1 worker on 127%.0%.0%.1:(%d+)"))
-    local pid = tonumber(table.concat(s.log, "\n"):match("worker 1 started %(pid (%d+)%)"))
+    local pid = tonumber(s.waitfor("worker 1 started %(pid (%d+)%)"))
     local curl = P.spawn("curl", "-s", "--max-time", "20", "http://127.0.0.1:" .. port .. "/hang",
                          {out = "/dev/null"})
     -- the request is in hand once the worker stops checking in; from its
