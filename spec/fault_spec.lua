@@ -1008,6 +1008,39 @@ describe("a reader that has gone (EPIPE), with SIGPIPE at its default", function
     expect(r, "write\tEPIPE\nputs\tEPIPE\nprint\tEPIPE\nwrite_nonblock\tEPIPE\nclean\n")
   end)
 
+  it("buffered output flushed before a fork or spawn into a pipe whose reader is gone", function()
+    -- the flush meets EPIPE (the data is dropped); a fork that blocks
+    -- every signal (traps = "default", or any trap set) must not block
+    -- them before it flushes: the SIGPIPE would wait and kill once let in
+    local r = epipe_script([[
+      local reader, writer = IO.pipe()
+      reader:close()
+      writer.sync = false
+      local function forks(label)
+        for _, opts in ipairs{{}, {traps = "default"}, {traps = "keep"}} do
+          writer:write("buffered")
+          P.wait(P.fork(function() P._exit(0) end, opts))
+          print(label, opts.traps or "fork", "alive")
+        end
+        writer:write("buffered")
+        P.wait(P.spawn("true"))
+        print(label, "spawn", "alive")
+      end
+      forks("untrapped")
+      S.trap("USR1", function() end)
+      forks("trapped")
+      S.trap("USR1", "DEFAULT")
+      writer:close()
+      done()]])
+    local want = {}
+    for _, label in ipairs{"untrapped", "trapped"} do
+      for _, how in ipairs{"fork", "default", "keep", "spawn"} do
+        want[#want + 1] = label .. "\t" .. how .. "\talive\n"
+      end
+    end
+    expect(r, table.concat(want) .. "clean\n")
+  end)
+
   it("a big write to a pipe whose reader goes away half-way", function()
     local r = epipe_script([[
       local reader, writer = IO.pipe()

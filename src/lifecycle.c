@@ -248,19 +248,23 @@ static void reseed(lua_State *L, void *state, const uint64_t seed[4]) {
 ** is flushed first, so nothing written before the fork comes out twice.
 ** The child forgets the parent's pending signals; when traps are set,
 ** all signals are blocked across the fork so that none of the child's
-** own can be recorded before that reset. The child also gets a fresh
-** math.random seed.
+** own can be recorded before that reset. With 'held', all signals are
+** blocked across the fork whatever the traps, and stay blocked in the
+** child; *held is then the mask the child restores once it is set up.
+** The flush comes before any blocking: a SIGPIPE it causes must find
+** brood's guard, not wait blocked and kill the process once unblocked.
+** The child also gets a fresh math.random seed.
 **
 ** Everything else is kept out of the child's path: right after a fork
 ** each page the child touches -- data it writes, and every code page it
 ** runs for the first time -- costs it a page fault, and the parent waits
 ** for that. Returns what fork returns, errno kept.
 */
-int brood_fork(lua_State *L) {
+int brood_fork(lua_State *L, sigset_t *held) {
   sigset_t all, old;
   pid_t pid;
   int err;
-  int block = brood_sig_handling();
+  int block = held != NULL || brood_sig_handling();
   void *state = random_state(L);
   uint64_t seed[4];
   draw_seed(seed);
@@ -275,7 +279,8 @@ int brood_fork(lua_State *L) {
     brood_sig_forked();
     seedsleft = 0;  /* the parent's: never handed out twice */
   }
-  if (block) pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid == 0 && held) *held = old;
+  else if (block) pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (pid == 0) reseed(L, state, seed);
   errno = err;
   return pid;
@@ -385,7 +390,7 @@ static int childmain(lua_State *L) {
 */
 static int process_fork(lua_State *L) {
   int with_fn = lua_isfunction(L, 1), err;
-  sigset_t all, old;
+  sigset_t old;
   ForkOpts opts;
   pid_t pid, parent = brood_getpid();
   if (!with_fn && !lua_isnoneornil(L, 1) && !lua_istable(L, 1))
@@ -396,13 +401,8 @@ static int process_fork(lua_State *L) {
   ** its dispositions are the defaults: one sent to it in between (a
   ** master's QUIT to a worker just forked) then takes the default action,
   ** instead of reaching the parent's handler or watch -- and being lost. */
-  if (opts.default_traps) {
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-  }
-  pid = brood_fork(L);
+  pid = brood_fork(L, opts.default_traps ? &old : NULL);
   err = errno;
-  if (pid != 0 && opts.default_traps) pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (pid < 0) {
     errno = err;
     return brood_syserror(L, "fork");
@@ -452,11 +452,11 @@ static int process_daemon(lua_State *L) {
   int noclose = lua_toboolean(L, 2);
   pid_t pid;
   brood_checknargs(L, 2);
-  pid = brood_fork(L);
+  pid = brood_fork(L, NULL);
   if (pid < 0) return brood_syserror(L, "fork");
   if (pid > 0) _exit(EXIT_SUCCESS);
   if (setsid() < 0) return brood_syserror(L, "setsid");
-  pid = brood_fork(L);
+  pid = brood_fork(L, NULL);
   if (pid < 0) return brood_syserror(L, "fork");
   if (pid > 0) _exit(EXIT_SUCCESS);
   if (!nochdir && chdir("/") != 0) return brood_raise(L, "chdir", "/", errno);

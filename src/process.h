@@ -6,6 +6,7 @@
 #ifndef BROOD_PROCESS_H
 #define BROOD_PROCESS_H
 
+#include <signal.h>
 #include <sys/resource.h>
 
 #include "io.h"
@@ -58,8 +59,9 @@ int brood_reap_later(int pid);
 
 /* fork(2) with brood's housekeeping: output flushed before, signals
 ** blocked across, the child's signal state reset and math.random
-** reseeded (lifecycle.c). Returns what fork returns. */
-int brood_fork(lua_State *L);
+** reseeded (lifecycle.c). With 'held', every signal stays blocked in the
+** child, *held being the mask to restore. Returns what fork returns. */
+int brood_fork(lua_State *L, sigset_t *held);
 
 /* Process.exit: at_exit functions, flush, exit(3). Never returns. */
 void brood_exit(lua_State *L, int code);
