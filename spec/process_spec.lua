@@ -1082,6 +1082,37 @@ describe("Process.detach", function()
     assert.are.equal(6, h:join().exitstatus)
   end)
 
+  it("lets a fork right after join start clean: the waiter thread has ended", function()
+    -- join returns once the child is reaped, while the thread that reaped
+    -- it may still be letting go of its memory; a fork in that moment
+    -- must not give the child the thread's locks (under AddressSanitizer
+    -- the child's leak check reported "Running thread ... was not
+    -- suspended", and now and then hung on the allocator's lock)
+    local r = U.sh(U.quote(U.BROOD) .. " -", {stdin = [[
+      local P = require "brood.process"
+      local core = require "brood._core"
+      local function tasks()
+        local f = io.open("/proc/self/status")
+        local n = tonumber(f:read("a"):match("Threads:%s*(%d+)"))
+        f:close()
+        return n
+      end
+      local hung, threads = 0, 0
+      for _ = 1, 100 do
+        P.detach(P.fork(function() P._exit(0) end)):join()
+        local pid = P.fork(function() local t = {} for k = 1, 200 do t[k] = {k} end end)
+        if not core.wait_timeout(pid, 10) then
+          hung = hung + 1
+          P.kill("KILL", pid)
+          P.wait(pid)
+        end
+        if tasks() > 1 then threads = threads + 1 end
+      end
+      print(hung, threads)]]})
+    assert.are.equal("0\t0\n", r.out, r.err)
+    assert.are.equal("", r.err)
+  end)
+
   it("rejects a bad pid", function()
     assert.has_error(function() P.detach(0) end)
     assert.has_error(function() P.detach("x") end)

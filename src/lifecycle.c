@@ -268,6 +268,7 @@ int brood_fork(lua_State *L, sigset_t *held) {
   void *state = random_state(L);
   uint64_t seed[4];
   draw_seed(seed);
+  brood_join_waiters();
   brood_io_prefork();
   if (block) {
     sigfillset(&all);

@@ -57,6 +57,11 @@ int brood_waitpid(lua_State *L, int pid, int *raw, int flags);
 ** a child nobody will wait for (wait.c). Returns 0 or an errno. */
 int brood_reap_later(int pid);
 
+/* Joins the waiter threads (detach, reap_later) that have reaped their
+** child, so that none is ending -- inside the allocator -- while this
+** process forks (wait.c). */
+void brood_join_waiters(void);
+
 /* fork(2) with brood's housekeeping: output flushed before, signals
 ** blocked across, the child's signal state reset and math.random
 ** reseeded (lifecycle.c). With 'held', every signal stays blocked in the

@@ -373,6 +373,13 @@ static int process_waitall(lua_State *L) {
 ** shared by the thread and the handle and freed by whichever lets go
 ** last. When it is done the thread wakes brood's blocking calls, so
 ** join() sleeps in brood_sig_wait and trapped signals still run.
+**
+** The threads are joined, not detached: one that has reaped its child is
+** joined before the next fork (and before the next thread starts, so
+** ended ones never pile up). A thread ending while this process forks
+** may hold a lock of the allocator as it lets go of its memory; glibc's
+** fork takes malloc's locks first, but an allocator that does not
+** (AddressSanitizer's) would leave it locked forever in the child.
 */
 
 struct waiter {
@@ -382,7 +389,15 @@ struct waiter {
   pid_t creator;   /* the process that detached it (join elsewhere: ECHILD) */
   int raw;
   int err;         /* errno when waitpid failed (someone else reaped it) */
+  pthread_t tid;
+  struct waiter *next;  /* in 'threads' until joined */
 };
+
+/* The waiter threads not yet joined (each holds a reference). A child
+** keeps its parent's list untouched: those threads are not its own. */
+static struct waiter *threads;
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int nthreads;
 
 typedef struct {
   struct waiter *w;
@@ -408,27 +423,64 @@ static void *waiter_main(void *arg) {
 }
 
 
-/* Reaps pid in the background, with nobody to tell (the thread holds
-** the only reference). Returns 0, or the error of pthread_create. */
-int brood_reap_later(int pid) {
-  struct waiter *w = calloc(1, sizeof *w);
+void brood_join_waiters(void) {
+  struct waiter **link, *w;
+  pid_t me;
+  if (atomic_load(&nthreads) == 0) return;
+  me = brood_getpid();
+  pthread_mutex_lock(&threads_lock);
+  link = &threads;
+  while ((w = *link) != NULL) {
+    if (w->creator == me && atomic_load(&w->done)) {  /* ending, or ended */
+      pthread_join(w->tid, NULL);
+      *link = w->next;
+      atomic_fetch_sub(&nthreads, 1);
+      release(w);
+    }
+    else link = &w->next;
+  }
+  pthread_mutex_unlock(&threads_lock);
+}
+
+
+/* Starts w's thread, which gets one reference and the list another
+** (the caller has counted both). Returns 0, or the error of
+** pthread_create (the references are then the caller's to drop). */
+static int startwaiter(struct waiter *w) {
   pthread_attr_t attr;
-  pthread_t tid;
   sigset_t all, old;
   int err;
+  brood_join_waiters();
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  sigfillset(&all);  /* the thread takes no signals: they are the script's */
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  pthread_mutex_lock(&threads_lock);
+  err = pthread_create(&w->tid, &attr, waiter_main, w);
+  if (err == 0) {
+    w->next = threads;
+    threads = w;
+    atomic_fetch_add(&nthreads, 1);
+  }
+  pthread_mutex_unlock(&threads_lock);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  return err;
+}
+
+
+/* Reaps pid in the background, with nobody to tell (the thread and the
+** list hold the only references). Returns 0, or the error of
+** pthread_create. */
+int brood_reap_later(int pid) {
+  struct waiter *w = calloc(1, sizeof *w);
+  int err;
   if (w == NULL) return ENOMEM;
-  atomic_init(&w->refs, 1);
+  atomic_init(&w->refs, 2);
   atomic_init(&w->done, 0);
   w->pid = pid;
   w->creator = brood_getpid();
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 64 * 1024);
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  err = pthread_create(&tid, &attr, waiter_main, w);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy(&attr);
+  err = startwaiter(w);
   if (err != 0) free(w);
   return err;
 }
@@ -440,9 +492,6 @@ static int process_detach(lua_State *L) {
   pid_t pid = (pid_t)brood_checkrange(L, 1, 1, INT_MAX, "pid");
   Waiter *h;
   struct waiter *w;
-  pthread_attr_t attr;
-  pthread_t tid;
-  sigset_t all, old;
   int err;
   brood_checknargs(L, 1);
   h = lua_newuserdatauv(L, sizeof(Waiter), 0);  /* inert until filled */
@@ -450,7 +499,7 @@ static int process_detach(lua_State *L) {
   luaL_setmetatable(L, WAITER_TYPE);
   w = calloc(1, sizeof *w);
   if (w == NULL) return brood_raise(L, "detach", NULL, ENOMEM);
-  atomic_init(&w->refs, 2);
+  atomic_init(&w->refs, 3);  /* the handle, the thread, the list */
   atomic_init(&w->done, 0);
   w->pid = pid;
   w->creator = brood_getpid();
@@ -460,14 +509,7 @@ static int process_detach(lua_State *L) {
     h->w = NULL;
     return brood_syserror(L, "pipe2");
   }
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 64 * 1024);
-  sigfillset(&all);  /* the thread takes no signals: they are the script's */
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  err = pthread_create(&tid, &attr, waiter_main, w);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy(&attr);
+  err = startwaiter(w);
   if (err != 0) {
     free(w);
     h->w = NULL;

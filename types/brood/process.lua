@@ -36,7 +36,8 @@ local status = {}
 --- Reaps child `pid` in the background so it never stays a zombie, even if
 --- nothing ever looks at the result. As in Ruby, a thread waits for that one
 --- pid (never for "any child", so it cannot take another child's status).
---- Returns a handle:
+--- A thread that has reaped its child is joined at the next `fork`, so no
+--- child is ever forked while one of them is ending. Returns a handle:
 ---@class brood.Waiter
 ---@field pid integer # the pid
 local handle = {}
@@ -669,7 +670,8 @@ function Process.last_status() end
 --- Reaps child `pid` in the background so it never stays a zombie, even if
 --- nothing ever looks at the result. As in Ruby, a thread waits for that one
 --- pid (never for "any child", so it cannot take another child's status).
---- Returns a handle:
+--- A thread that has reaped its child is joined at the next `fork`, so no
+--- child is ever forked while one of them is ending. Returns a handle:
 ---
 --- - `handle.pid` — the pid;
 --- - `handle:join([timeout])` — waits (running trapped signal handlers) and
