@@ -6,6 +6,35 @@ local M = {}
 -- runner kills the spec, the log still shows how far it got.
 io.stdout:setvbuf("line")
 
+-- meson keeps no TAP line of a spec it kills at its time limit: each test
+-- is also written, as it starts, to <build>/meson-logs/<spec>.progress,
+-- whose last line `./dev test` shows for a spec that timed out.
+if os.getenv("BROOD_BUILD_ROOT") then
+  local ok, busted = pcall(require, "busted")
+  if ok and type(busted) == "table" and busted.subscribe then
+    local files = {}
+    busted.subscribe({"test", "start"}, function(element)
+      local src = element.trace and element.trace.short_src or "spec"
+      local name = src:match("([%w_]+)_spec%.lua$") or "spec"
+      local f = files[name]
+      if not f then
+        f = io.open(os.getenv("BROOD_BUILD_ROOT") .. "/meson-logs/" .. name .. ".progress", "w")
+        files[name] = f or false
+      end
+      if f then
+        local names, e = {}, element
+        while e and e.descriptor ~= "file" and e.name do
+          table.insert(names, 1, e.name)
+          e = busted.parent(e)
+        end
+        f:write(os.date("!%H:%M:%S "), table.concat(names, " "), "\n")
+        f:flush()
+      end
+      return nil, true
+    end)
+  end
+end
+
 M.BROOD = assert(os.getenv("BROOD"), "BROOD must name the brood binary under test")
 M.SOURCE_ROOT = os.getenv("BROOD_SOURCE_ROOT") or "."
 M.BUILD_ROOT = os.getenv("BROOD_BUILD_ROOT") or "build"
