@@ -12,15 +12,14 @@ io.stdout:setvbuf("line")
 if os.getenv("BROOD_BUILD_ROOT") then
   local ok, busted = pcall(require, "busted")
   if ok and type(busted) == "table" and busted.subscribe then
-    local files = {}
+    local started = {}
     busted.subscribe({"test", "start"}, function(element)
       local src = element.trace and element.trace.short_src or "spec"
       local name = src:match("([%w_]+)_spec%.lua$") or "spec"
-      local f = files[name]
-      if not f then
-        f = io.open(os.getenv("BROOD_BUILD_ROOT") .. "/meson-logs/" .. name .. ".progress", "w")
-        files[name] = f or false
-      end
+      -- opened and closed each time: no descriptor of ours in a test's count
+      local f = io.open(os.getenv("BROOD_BUILD_ROOT") .. "/meson-logs/" .. name .. ".progress",
+                        started[name] and "a" or "w")
+      started[name] = true
       if f then
         local names, e = {}, element
         while e and e.descriptor ~= "file" and e.name do
@@ -28,7 +27,7 @@ if os.getenv("BROOD_BUILD_ROOT") then
           e = busted.parent(e)
         end
         f:write(os.date("!%H:%M:%S "), table.concat(names, " "), "\n")
-        f:flush()
+        f:close()
       end
       return nil, true
     end)
