@@ -121,6 +121,17 @@ describe("Supervisor.prefork", function()
     local wrk = P.spawn("wrk", "-t2", "-c8", "-d120s", "http://127.0.0.1:" .. port .. "/",
                         {out = wrkout})
     s.helpers[1] = wrk  -- killed if the test fails
+    -- wrk ignores SIGINT until its threads run, then catches it to print
+    -- its report: on a busy machine the five rounds below can be over
+    -- before that (its INT then lost, it ran its whole 120 s)
+    local function catches_int(pid)
+      local f = io.open("/proc/" .. pid .. "/status")
+      local st = f and f:read("a")
+      if f then f:close() end
+      local caught = st and tonumber(st:match("SigCgt:%s*(%x+)"), 16)
+      return caught and caught & 2 ~= 0
+    end
+    assert(U.eventually(function() return catches_int(wrk) end, 20), "wrk did not start")
     local function pidof(path)
       local f = io.open(path)
       local pid = f and tonumber(f:read("l"))
@@ -146,6 +157,7 @@ describe("Supervisor.prefork", function()
     end
     assert.is_nil(U.procstate(wrk) == "Z" and "wrk ended early" or nil)
     P.kill("INT", wrk)  -- wrk prints its summary
+    assert(U.eventually(function() return U.procstate(wrk) == "Z" end, 20), "wrk did not stop")
     P.wait(wrk)
     s.helpers[1] = nil
     local report = U.slurp(wrkout)
