@@ -318,15 +318,21 @@ describe("signal delivery", function()
     P.wait()  -- a wait for any child: the parent has its wake-up pipe now
     local pid = P.fork(function()
       r:close()
-      -- pipes this process holds both ends of, by inode
+      -- pipes this process holds both ends of, by inode (read here: an
+      -- `ls` of our own would see the ends of its popen pipe we hold
+      -- until it has started)
       local function pipes()
-        local ls = io.popen("ls -l /proc/" .. P.pid() .. "/fd")
+        local lfs = require "lfs"
         local count, both = {}, {}
-        for ino in ls:read("a"):gmatch("pipe:%[(%d+)%]") do
-          count[ino] = (count[ino] or 0) + 1
-          if count[ino] == 2 then both[#both + 1] = ino end
+        for name in lfs.dir("/proc/self/fd") do
+          local target = name:match("^%d+$") and
+                         lfs.symlinkattributes("/proc/self/fd/" .. name, "target")
+          local ino = target and target:match("^pipe:%[(%d+)%]$")
+          if ino then
+            count[ino] = (count[ino] or 0) + 1
+            if count[ino] == 2 then both[#both + 1] = ino end
+          end
         end
-        ls:close()
         table.sort(both)
         return table.concat(both, ",")
       end
