@@ -67,10 +67,13 @@ local function start(args, env, program)
     end
   end
   function s.stop(sig)
-    s.done = true
     local m = s.master
     if not gone(m) then pcall(P.kill, sig or "QUIT", m) end
-    if m == s.pid then P.wait(pid) else assert(U.eventually(function() return gone(m) end, 20)) end
+    -- a bounded wait: a master that does not stop fails the test (and is
+    -- killed), rather than holding the whole spec until its time limit
+    assert(U.eventually(function() return gone(m) end, 20), "the master did not stop")
+    s.done = true
+    if m == s.pid then P.wait(pid) end
     if s.pid ~= m and not gone(s.pid) then P.kill("KILL", s.pid) end
     if s.pid ~= m then pcall(P.wait, s.pid) end
     if not r:closed() then r:close() end
@@ -147,7 +150,8 @@ describe("Supervisor.prefork", function()
       assert.are.equal(old, pidof(pidfile .. ".oldbin"))
       s.waitfor("^prefork%[" .. new .. "%]: ready: 2 workers")
       s.waitfor("^prefork%[" .. old .. "%]: stopped$")
-      if i == 1 then P.wait(old) else assert(U.eventually(function() return gone(old) end)) end
+      assert(U.eventually(function() return gone(old) end), "the old master did not stop")
+      if i == 1 then P.wait(old) end
       s.master, s.successor = new, nil
       assert.are.equal(new, pidof(pidfile))
       assert.is_nil(io.open(pidfile .. ".oldbin"))
@@ -268,8 +272,9 @@ describe("Supervisor.prefork", function()
     -- it became the master (exec); a QUIT sent before its worker's first
     -- check-in reached it would stop it before it is ready
     s.waitfor("ready: 1 worker on 127%.0%.0%.1:" .. port .. "$")
-    s.done = true
     P.kill("QUIT", s.pid)
+    assert(U.eventually(function() return gone(s.pid) end, 20), "the master did not stop")
+    s.done = true
     local _, done = P.wait2(s.pid)
     assert.is_true(done.success)
     s.waitfor("stopped$")
